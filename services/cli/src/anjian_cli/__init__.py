@@ -1,0 +1,1 @@
+"""Anjian command line: embedded stack, tokens, demo."""

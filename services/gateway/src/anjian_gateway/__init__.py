@@ -1,0 +1,1 @@
+"""Anjian HTTP/JSON gateway and public pages."""

@@ -1,0 +1,1 @@
+"""Anjian hazard-closure service (隐患排查治理)."""

@@ -1,0 +1,1 @@
+"""Anjian service kernel: settings, gRPC server, database, outbox and inbox, telemetry, auth."""
