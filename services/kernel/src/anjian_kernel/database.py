@@ -1,0 +1,101 @@
+"""One database per tenant: engines created on first use and cached, and migrations.
+
+The tenant's database is named by the settings' URL template (`{tenant}` replaced).
+Each service keeps its tables in its own schema inside that database, migrated by
+its own Alembic scripts.
+"""
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from anjian_kernel.logs import get_logger
+from anjian_kernel.settings import KernelSettings
+
+log = get_logger(__name__)
+
+
+class TenantDatabases:
+    """The engines of the tenants one service serves, one per tenant database."""
+
+    def __init__(self, settings: KernelSettings, schema: str, migrations: Path) -> None:
+        self._settings = settings
+        self.schema = schema
+        self._migrations = migrations
+        self._engines: dict[str, AsyncEngine] = {}
+
+    def url(self, tenant: str) -> str:
+        """The SQLAlchemy URL of a tenant's database."""
+        return self._settings.database_url.replace("{tenant}", tenant)
+
+    def engine(self, tenant: str) -> AsyncEngine:
+        """The tenant's engine, created on first use."""
+        engine = self._engines.get(tenant)
+        if engine is None:
+            engine = create_async_engine(
+                self.url(tenant),
+                pool_size=self._settings.database_pool_size,
+                max_overflow=self._settings.database_pool_size,
+                pool_pre_ping=True,
+            )
+            self._engines[tenant] = engine
+        return engine
+
+    async def prepare(self, tenant: str) -> None:
+        """Create the tenant's database if allowed and missing, then migrate the schema."""
+        if self._settings.database_create:
+            await create_database(self.url(tenant))
+        engine = self.engine(tenant)
+        async with engine.begin() as connection:
+            await connection.run_sync(self._upgrade)
+        log.info("tenant_migrated", tenant=tenant, schema=self.schema)
+
+    def _upgrade(self, connection: Connection) -> None:
+        # One migrator at a time per schema, so replicas starting together do not race.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": self.schema})
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+        config = Config()
+        config.set_main_option("script_location", str(self._migrations))
+        config.attributes["connection"] = connection
+        config.attributes["schema"] = self.schema
+        command.upgrade(config, "head")
+
+    async def ping(self, tenant: str) -> bool:
+        """Whether the tenant's database answers now."""
+        try:
+            async with asyncio.timeout(2):
+                async with self.engine(tenant).connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pool."""
+        for engine in self._engines.values():
+            await engine.dispose()
+        self._engines.clear()
+
+
+async def create_database(url: str) -> None:
+    """Create the database `url` names, through the server's `postgres` database, if missing."""
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres")
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        exists = await connection.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", target.database
+        )
+        if not exists:
+            # Another replica may create it first; that is as good.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                await connection.execute(f'CREATE DATABASE "{target.database}"')
+    finally:
+        await connection.close()

@@ -1,0 +1,119 @@
+"""Durable JetStream consumers that handle each event once.
+
+The consumer records the event id in its inbox in the same transaction as the
+handler's effect; a redelivered event finds its id there and changes nothing.
+The message is acknowledged only after that transaction commits.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from anjian_kernel.bus import Bus, stream_name
+from anjian_kernel.logs import get_logger
+from anjian_kernel.tables import KernelTables
+from anjian_kernel.telemetry import extract_context
+
+log = get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One delivered event."""
+
+    event_id: uuid.UUID
+    subject: str
+    payload: bytes
+
+
+Handler = Callable[[AsyncConnection, Event], Awaitable[None]]
+
+
+class InboxConsumer:
+    """A durable pull consumer of one tenant's subjects whose handler runs once per event."""
+
+    def __init__(
+        self,
+        *,
+        tenant: str,
+        durable: str,
+        subjects: str,
+        bus: Bus,
+        engine: AsyncEngine,
+        tables: KernelTables,
+        handler: Handler,
+    ) -> None:
+        self._tenant = tenant
+        self._durable = durable
+        self._subjects = subjects
+        self._bus = bus
+        self._engine = engine
+        self._tables = tables
+        self._handler = handler
+
+    async def run(self) -> None:
+        """Fetch and handle events until cancelled, surviving bus and database outages."""
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning(
+                    "consumer_failed", tenant=self._tenant, durable=self._durable, error=str(error)
+                )
+                await asyncio.sleep(1)
+
+    async def _consume(self) -> None:
+        subscription = await self._bus.jetstream.pull_subscribe(
+            self._subjects,
+            durable=self._durable,
+            stream=stream_name(self._tenant),
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_deliver=-1,
+            ),
+        )
+        while True:
+            try:
+                messages = await subscription.fetch(batch=50, timeout=1)
+            except NatsTimeoutError:
+                continue
+            for message in messages:
+                await self.handle(message)
+
+    async def handle(self, message: Msg) -> None:
+        """Handle one message once, then acknowledge it."""
+        headers = message.headers or {}
+        event = Event(uuid.UUID(headers["Nats-Msg-Id"]), message.subject, message.data)
+        with tracer.start_as_current_span(
+            f"{message.subject} process",
+            context=extract_context(headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": self._durable,
+                "messaging.message.id": str(event.event_id),
+            },
+        ):
+            async with self._engine.begin() as connection:
+                first_time = await connection.execute(
+                    insert(self._tables.inbox)
+                    .values(consumer=self._durable, event_id=event.event_id)
+                    .on_conflict_do_nothing()
+                )
+                if first_time.rowcount:
+                    await self._handler(connection, event)
+            await message.ack()

@@ -1,0 +1,97 @@
+"""The server's call wrapper: verify the caller, bind logging context, map errors to statuses.
+
+Health and reflection answer without a token; every other method needs one.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import structlog
+from google.rpc import code_pb2, status_pb2
+from grpc_status import rpc_status
+
+from anjian_kernel.auth import bearer_token, bind_principal, verify_token
+from anjian_kernel.errors import ServiceError
+from anjian_kernel.logs import get_logger
+from anjian_kernel.telemetry import current_trace_id
+
+log = get_logger(__name__)
+
+_OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class KernelInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Authenticates every call and turns exceptions into `google.rpc.Status` replies."""
+
+    def __init__(self, token_secret: str) -> None:
+        self._secret = token_secret
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        """Wrap the method's handler unless it is health or reflection."""
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or method.startswith(_OPEN_PREFIXES):
+            return handler
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._streaming(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _authenticate(self, context: grpc.aio.ServicerContext, method: str) -> None:
+        principal = verify_token(self._secret, bearer_token(context.invocation_metadata()))
+        bind_principal(principal)
+        structlog.contextvars.bind_contextvars(tenant=principal.tenant, method=method)
+
+    def _unary(self, method: str, inner: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                self._authenticate(context, method)
+                return await inner(request, context)
+            except Exception as error:
+                await _abort(context, method, error)
+
+        return call
+
+    def _streaming(
+        self, method: str, inner: Callable[..., AsyncIterator[Any]]
+    ) -> Callable[..., Any]:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            try:
+                self._authenticate(context, method)
+                async for reply in inner(request, context):
+                    yield reply
+            except Exception as error:
+                await _abort(context, method, error)
+
+        return call
+
+
+async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exception) -> None:
+    if isinstance(error, grpc.aio.AbortError):
+        raise error
+    if isinstance(error, ServiceError):
+        log.info(
+            "call_refused", method=method, code=code_pb2.Code.Name(error.code), reason=error.message
+        )
+        status = error.to_status()
+    else:
+        log.error("call_failed", method=method, exc_info=error)
+        status = status_pb2.Status(
+            code=code_pb2.INTERNAL,
+            message=f"internal error; quote trace id {current_trace_id() or 'n/a'} to support",
+        )
+    await context.abort_with_status(rpc_status.to_status(status))

@@ -1,0 +1,151 @@
+"""The transactional outbox and its relay to JetStream.
+
+A service writes its state change and its event in one transaction
+(`enqueue`). The relay wakes on LISTEN/NOTIFY (polling as a fallback), claims
+unpublished rows in id order, publishes each with `Nats-Msg-Id` = event id so
+JetStream drops a republished duplicate, and marks them published. Per tenant
+one relay leads at a time (a PostgreSQL advisory lock), which keeps each
+aggregate's events in commit order across replicas; the others wait to take over.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from typing import Any
+
+from google.protobuf.message import Message
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from anjian_kernel.bus import Bus
+from anjian_kernel.logs import get_logger
+from anjian_kernel.tables import OUTBOX_CHANNEL, KernelTables
+from anjian_kernel.telemetry import extract_context, inject_context
+
+log = get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+_BATCH = 200
+
+
+async def enqueue(
+    connection: AsyncConnection,
+    tables: KernelTables,
+    *,
+    subject: str,
+    event: Message,
+    event_id: uuid.UUID,
+    aggregate: str,
+) -> None:
+    """Add an event to the outbox inside the caller's transaction, with the trace context."""
+    await connection.execute(
+        tables.outbox.insert().values(
+            event_id=event_id,
+            subject=subject,
+            payload=event.SerializeToString(),
+            headers=inject_context(),
+            aggregate=aggregate,
+        )
+    )
+
+
+class OutboxRelay:
+    """Publishes one tenant's outbox to JetStream."""
+
+    def __init__(
+        self, tenant: str, engine: AsyncEngine, tables: KernelTables, bus: Bus, poll_interval: float
+    ) -> None:
+        self._tenant = tenant
+        self._engine = engine
+        self._tables = tables
+        self._bus = bus
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._lock_key = f"outbox-relay:{tables.metadata.schema}"
+
+    async def run(self) -> None:
+        """Lead the tenant's relay while holding its lock; retry on any failure."""
+        while True:
+            try:
+                await self._lead()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox_relay_failed", tenant=self._tenant, error=str(error))
+                await asyncio.sleep(self._poll_interval)
+
+    async def _lead(self) -> None:
+        async with self._engine.connect() as lock_connection:
+            raw = await lock_connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            acquired = await driver.fetchval(
+                "SELECT pg_try_advisory_lock(hashtext($1))", self._lock_key
+            )
+            if not acquired:
+                await asyncio.sleep(self._poll_interval * 5)
+                return
+            await driver.add_listener(OUTBOX_CHANNEL, self._on_notify)
+            try:
+                while True:
+                    while await self.publish_pending():
+                        pass
+                    await self._sleep_until_woken()
+            finally:
+                await driver.remove_listener(OUTBOX_CHANNEL, self._on_notify)
+                await driver.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_key)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _sleep_until_woken(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+        self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished events in commit order; returns how many."""
+        outbox = self._tables.outbox
+        async with self._engine.begin() as connection:
+            rows = (
+                await connection.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.event_id,
+                        outbox.c.subject,
+                        outbox.c.payload,
+                        outbox.c.headers,
+                    )
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                await self._publish(row.event_id, row.subject, row.payload, row.headers)
+            if rows:
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_([row.id for row in rows]))
+                    .values(published_at=text("now()"))
+                )
+        return len(rows)
+
+    async def _publish(
+        self, event_id: uuid.UUID, subject: str, payload: bytes, headers: dict[str, str]
+    ) -> None:
+        with tracer.start_as_current_span(
+            f"{subject} publish",
+            context=extract_context(headers),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": subject,
+                "messaging.message.id": str(event_id),
+            },
+        ):
+            await self._bus.jetstream.publish(
+                subject, payload, headers={"Nats-Msg-Id": str(event_id), **inject_context()}
+            )

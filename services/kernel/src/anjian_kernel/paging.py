@@ -1,0 +1,51 @@
+"""AIP-158 pagination: page sizes and opaque page tokens bound to the query that made them."""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+
+from anjian_kernel.errors import FieldViolation, InvalidArgument
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where a page starts and how long it is."""
+
+    size: int
+    offset: int
+
+
+def page_of(page_size: int, page_token: str, query: object, *, default: int, maximum: int) -> Page:
+    """Resolve a request's page size and token; a token from another query is refused."""
+    if page_size < 0:
+        raise InvalidArgument([FieldViolation("page_size", "must not be negative")])
+    size = min(page_size or default, maximum)
+    if not page_token:
+        return Page(size, 0)
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(page_token.encode()))
+        offset = int(decoded["o"])
+        fingerprint = str(decoded["q"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidArgument(
+            [FieldViolation("page_token", "not a token this API issued")]
+        ) from error
+    if fingerprint != _fingerprint(query) or offset < 0:
+        raise InvalidArgument(
+            [FieldViolation("page_token", "belongs to a query with other filters")]
+        )
+    return Page(size, offset)
+
+
+def next_token(page: Page, returned: int, total: int, query: object) -> str:
+    """The token for the page after this one, or empty when this was the last."""
+    following = page.offset + returned
+    if returned < page.size or following >= total:
+        return ""
+    payload = json.dumps({"o": following, "q": _fingerprint(query)}).encode()
+    return base64.urlsafe_b64encode(payload).decode()
+
+
+def _fingerprint(query: object) -> str:
+    return hashlib.sha256(repr(query).encode()).hexdigest()[:16]

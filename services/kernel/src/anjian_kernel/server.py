@@ -1,0 +1,149 @@
+"""Start-up and shutdown of one service process: gRPC server, health, reflection, background work.
+
+Health tells the truth: NOT_SERVING until the bus and every tenant database are
+reachable and migrated, whenever either goes away, and from the moment a
+shutdown begins. On SIGTERM the host stops taking calls, lets calls in flight
+finish within the grace period, stops background work, drains the bus and
+closes the pools.
+"""
+
+import asyncio
+import signal
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from anjian_kernel.bus import Bus
+from anjian_kernel.database import TenantDatabases
+from anjian_kernel.interceptors import KernelInterceptor
+from anjian_kernel.logs import get_logger
+from anjian_kernel.settings import KernelSettings
+
+log = get_logger(__name__)
+
+Background = Callable[[], list[Coroutine[Any, Any, None]]]
+"""Builds the service's long-running tasks once the bus and databases are ready."""
+
+
+class ServiceHost:
+    """Runs one gRPC service with the kernel's start-up, health and shutdown behaviour."""
+
+    def __init__(
+        self,
+        settings: KernelSettings,
+        *,
+        name: str,
+        service_names: list[str],
+        register: Callable[[grpc.aio.Server], None],
+        databases: TenantDatabases,
+        bus: Bus,
+        background: Background,
+    ) -> None:
+        self._settings = settings
+        self._name = name
+        self._service_names = service_names
+        self._databases = databases
+        self._bus = bus
+        self._background = background
+        self._tasks: list[asyncio.Task[None]] = []
+        self._draining = False
+        self.health = HealthServicer()
+        self.server = grpc.aio.server(
+            interceptors=[
+                aio_server_interceptor(),
+                KernelInterceptor(settings.token_secret.get_secret_value()),
+            ]
+        )
+        register(self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [
+                *service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            self.server,
+        )
+        self.port = self.server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+
+    async def start(self) -> None:
+        """Serve (NOT_SERVING at first), then connect, migrate and start background work."""
+        await self._set_health(serving=False)
+        await self.server.start()
+        log.info("grpc_listening", service=self._name, port=self.port)
+
+        await self._retry("nats_connect", self._bus.connect)
+        for tenant in self._settings.tenants:
+            await self._retry("tenant_prepare", lambda t=tenant: self._prepare(t))
+        self._tasks = [asyncio.create_task(job) for job in self._background()]
+        self._tasks.append(asyncio.create_task(self._watch_health()))
+        log.info("service_started", service=self._name, tenants=self._settings.tenants)
+
+    async def _prepare(self, tenant: str) -> None:
+        await self._databases.prepare(tenant)
+        await self._bus.ensure_stream(tenant)
+
+    async def _retry(self, what: str, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        async for attempt in AsyncRetrying(
+            wait=wait_exponential(multiplier=0.2, max=5),
+            retry=retry_if_exception_type(Exception),
+            before_sleep=lambda state: log.warning(
+                "start_step_retry",
+                step=what,
+                attempt=state.attempt_number,
+                error=str(state.outcome.exception()) if state.outcome else "",
+            ),
+        ):
+            with attempt:
+                await step()
+
+    async def _watch_health(self) -> None:
+        while not self._draining:
+            pings = [self._databases.ping(tenant) for tenant in self._settings.tenants]
+            databases_up = all(await asyncio.gather(*pings))
+            await self._set_health(serving=databases_up and self._bus.is_connected)
+            await asyncio.sleep(self._settings.health_check_interval_seconds)
+
+    async def _set_health(self, *, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving and not self._draining
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for service in ["", *self._service_names]:
+            await self.health.set(service, status)
+
+    async def stop(self) -> None:
+        """Drain: NOT_SERVING, finish calls in flight, stop work, drain the bus, close pools."""
+        self._draining = True
+        log.info("service_draining", service=self._name)
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self._settings.shutdown_grace_seconds)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._bus.drain()
+        await self._databases.dispose()
+        provider: Any = trace.get_tracer_provider()
+        if hasattr(provider, "shutdown"):
+            provider.shutdown()
+        log.info("service_stopped", service=self._name)
+
+    async def run_until_signalled(self) -> None:
+        """Start, serve until SIGTERM or SIGINT, then stop gracefully."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        start = asyncio.create_task(self.start())
+        await stopping.wait()
+        start.cancel()
+        await asyncio.gather(start, return_exceptions=True)
+        await self.stop()

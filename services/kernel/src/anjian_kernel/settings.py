@@ -1,0 +1,69 @@
+"""Typed settings shared by every service, read from `ANJIAN_*` environment variables."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from anjian_kernel.tenancy import YUNNAN_PREFECTURES
+
+
+class KernelSettings(BaseSettings):
+    """What every Anjian service needs to run. Defaults run on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="ANJIAN_", extra="ignore")
+
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/anjian_{tenant}",
+        description="SQLAlchemy URL of a tenant's database; `{tenant}` becomes its code.",
+    )
+    database_create: bool = Field(
+        default=True, description="Create a missing tenant database (off where an operator does)."
+    )
+    database_pool_size: int = Field(default=10, ge=1)
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    tenants: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: sorted(YUNNAN_PREFECTURES),
+        description="Comma-separated prefecture codes this deployment serves.",
+    )
+    token_secret: SecretStr = Field(description="HS256 secret that signs caller tokens.")
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_sampling_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0.0)
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    health_check_interval_seconds: float = Field(default=2.0, gt=0)
+    relay_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    clock_start: datetime | None = Field(
+        default=None,
+        description="Demo only: the simulated time at `clock_anchor` (real epoch seconds).",
+    )
+    clock_anchor: float | None = None
+    clock_rate: float = Field(default=1.0, gt=0, description="Simulated seconds per real second.")
+
+    @field_validator("tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [code.strip() for code in value.split(",") if code.strip()]
+        return value
+
+    @field_validator("tenants")
+    @classmethod
+    def _known_prefectures(cls, value: list[str]) -> list[str]:
+        unknown = [code for code in value if code not in YUNNAN_PREFECTURES]
+        if unknown:
+            raise ValueError(f"not Yunnan prefecture codes: {', '.join(unknown)}")
+        return value
+
+    @field_validator("clock_start")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone offset, e.g. 2026-11-02T08:00:00+08:00")
+        return value
