@@ -39,18 +39,30 @@ def _is_resident_id(code: str) -> bool:
     return _RESIDENT_ID_CHECK[total % 11] == code[17]
 
 
+def _organisation_check(body: str) -> str:
+    """The GB 11714 check character of an 8-character organisation code body."""
+    total = sum(
+        int(char, 36) * weight for char, weight in zip(body, _ORGANISATION_WEIGHTS, strict=True)
+    )
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def compose_credit_code(prefix: str, division: str, organisation: str) -> str:
+    """A valid code from its parts: authority and type (2), division (6), organisation body (8).
+
+    Used to make test and demo enterprises; check characters are computed, never typed.
+    """
+    body = f"{prefix}{division}{organisation}{_organisation_check(organisation)}"
+    return body + credit_code_check_character(body)
+
+
 def _organisation_code_valid(code: str) -> bool:
     """GB 11714 check of positions 9-17 (8 characters plus check, mod 11)."""
     try:
-        total = sum(
-            int(char, 36) * weight
-            for char, weight in zip(code[:8], _ORGANISATION_WEIGHTS, strict=True)
-        )
+        return _organisation_check(code[:8]) == code[8]
     except ValueError:
         return False
-    check = 11 - total % 11
-    expected = {10: "X", 11: "0"}.get(check, str(check))
-    return code[8] == expected
 
 
 def validate_credit_code(raw: str) -> str:

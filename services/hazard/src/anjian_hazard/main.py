@@ -1,0 +1,93 @@
+"""Entry point of the hazard service process (`anjian-hazard`)."""
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import grpc
+from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
+from anjian_kernel import periodic
+from anjian_kernel.bus import Bus
+from anjian_kernel.clock import Clock, make_clock
+from anjian_kernel.database import TenantDatabases
+from anjian_kernel.logs import setup_logging
+from anjian_kernel.outbox import OutboxRelay
+from anjian_kernel.server import ServiceHost
+from anjian_kernel.settings import KernelSettings
+from anjian_kernel.telemetry import setup_telemetry
+from pydantic import Field, ValidationError
+
+from anjian_hazard.hazards import HazardService, detect_overdue
+from anjian_hazard.selfinspection import SelfInspectionService
+from anjian_hazard.tables import SCHEMA, kernel
+
+SERVICE_NAMES = [
+    hazard_pb2.DESCRIPTOR.services_by_name["HazardService"].full_name,
+    hazard_pb2.DESCRIPTOR.services_by_name["SelfInspectionService"].full_name,
+]
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class HazardSettings(KernelSettings):
+    """Settings of the hazard service."""
+
+    overdue_scan_interval_seconds: float = Field(default=60.0, gt=0)
+
+
+def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
+    """The hazard service host: both gRPC services, outbox relays and overdue detection.
+
+    The clock comes from the settings unless one is given (tests move time by hand).
+    """
+    clock = clock or make_clock(settings.clock_start, settings.clock_anchor, settings.clock_rate)
+    databases = TenantDatabases(settings, SCHEMA, MIGRATIONS)
+    bus = Bus(settings, "anjian-hazard")
+
+    def register(server: grpc.aio.Server) -> None:
+        hazard_pb2_grpc.add_HazardServiceServicer_to_server(HazardService(databases, clock), server)
+        hazard_pb2_grpc.add_SelfInspectionServiceServicer_to_server(
+            SelfInspectionService(databases, clock), server
+        )
+
+    def background() -> list[Coroutine[Any, Any, None]]:
+        jobs: list[Coroutine[Any, Any, None]] = []
+        for tenant in settings.tenants:
+            engine = databases.engine(tenant)
+            relay = OutboxRelay(tenant, engine, kernel, bus, settings.relay_poll_interval_seconds)
+            jobs.append(relay.run())
+            jobs.append(
+                periodic.every(
+                    settings.overdue_scan_interval_seconds,
+                    "hazard-overdue",
+                    tenant,
+                    engine,
+                    lambda t=tenant: detect_overdue(databases, clock, t),
+                )
+            )
+        return jobs
+
+    return ServiceHost(
+        settings,
+        name="hazard",
+        service_names=SERVICE_NAMES,
+        register=register,
+        databases=databases,
+        bus=bus,
+        background=background,
+    )
+
+
+def main() -> None:
+    """Run the service until SIGTERM."""
+    try:
+        settings = HazardSettings()
+    except ValidationError as error:
+        for problem in error.errors():
+            variable = "ANJIAN_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"anjian-hazard: {variable}: {problem['msg']}", file=sys.stderr)
+        sys.exit(2)
+    setup_logging(settings.log_level, settings.log_format, "hazard")
+    setup_telemetry(settings, "anjian-hazard")
+    asyncio.run(build(settings).run_until_signalled())
