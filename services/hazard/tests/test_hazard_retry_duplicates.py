@@ -1,0 +1,40 @@
+"""Case hazard-retry-duplicates: retries with one request id make one hazard and one event."""
+
+import asyncio
+import uuid
+
+from anjian.events.v1.hazard_events_pb2 import HazardEvent
+from anjian.hazard.v1 import hazard_pb2
+from hazard_support import KUNMING, Caller, HazardStack, hazard_events, new_credit_code
+
+
+async def test_hazard_retry_duplicates(stack: HazardStack, inspector: Caller) -> None:
+    request_id = str(uuid.uuid4())
+    code = new_credit_code()
+
+    replies = await asyncio.gather(
+        *(inspector.report(request_id=request_id, enterprise_credit_code=code) for _ in range(10))
+    )
+
+    assert len({reply.name for reply in replies}) == 1
+    assert {reply.version for reply in replies} == {1}
+    listed = await inspector.hazards.ListHazards(
+        hazard_pb2.ListHazardsRequest(parent=f"prefectures/{KUNMING}", enterprise_credit_code=code),
+        metadata=inspector.metadata,
+    )
+    assert [h.name for h in listed.hazards] == [replies[0].name]
+    events = await hazard_events(stack.nats.url, KUNMING, replies[0].name, 1)
+    assert [e.kind for e in events] == [HazardEvent.Kind.KIND_REPORTED]
+
+
+async def test_same_content_with_a_new_request_id_is_a_new_hazard_flagged_as_likely_duplicate(
+    inspector: Caller,
+) -> None:
+    code = new_credit_code()
+    first = await inspector.report(enterprise_credit_code=code)
+    second = await inspector.report(enterprise_credit_code=code)
+
+    assert second.name != first.name
+    assert second.likely_duplicate_of == first.name
+    assert second.state == hazard_pb2.HAZARD_STATE_REPORTED
+    assert not first.likely_duplicate_of
