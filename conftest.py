@@ -7,6 +7,7 @@ in temporary directories, and stop when the session ends.
 from collections.abc import Iterator
 
 import pytest
+
 from anjian_cli.embedded import EmbeddedNats, EmbeddedPostgres
 
 

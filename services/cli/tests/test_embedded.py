@@ -7,6 +7,7 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
+
 from anjian_cli.embedded import (
     MAX_SOCKET_PATH,
     EmbeddedNats,

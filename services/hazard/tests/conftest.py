@@ -4,9 +4,6 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from anjian_cli.embedded import EmbeddedNats, EmbeddedPostgres
-from anjian_hazard.main import HazardSettings, build
-from anjian_kernel.auth import Role
 from hazard_support import (
     KUNMING,
     QUJING,
@@ -18,6 +15,10 @@ from hazard_support import (
     token,
     wait_serving,
 )
+
+from anjian_cli.embedded import EmbeddedNats, EmbeddedPostgres
+from anjian_hazard.main import HazardSettings, build
+from anjian_kernel.auth import Role
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 import grpc
 import nats
 import nats.errors
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from nats.js.api import DeliverPolicy
+
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_cli.embedded import EmbeddedNats, EmbeddedPostgres
@@ -17,8 +20,6 @@ from anjian_kernel.auth import Principal, Role, issue_token
 from anjian_kernel.clock import CHINA_STANDARD_TIME
 from anjian_kernel.identifiers import compose_credit_code
 from anjian_kernel.server import ServiceHost
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from nats.js.api import DeliverPolicy
 
 KUNMING = "530100"
 QUJING = "530300"

@@ -1,10 +1,11 @@
 """The whole closed loop over real gRPC: report → grade → rectify → re-inspect → accept → close."""
 
+from google.type.date_pb2 import Date
+from hazard_support import KUNMING, Caller, HazardStack, hazard_events, token
+
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2
 from anjian_kernel.auth import Role
-from google.type.date_pb2 import Date
-from hazard_support import KUNMING, Caller, HazardStack, hazard_events, token
 
 K = HazardEvent.Kind
 

@@ -7,11 +7,12 @@ from datetime import datetime
 
 import grpc
 import pytest
+from google.type.date_pb2 import Date
+from hazard_support import KUNMING, Caller, HazardStack, hazard_events
+
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2
 from anjian_kernel.clock import CHINA_STANDARD_TIME
-from google.type.date_pb2 import Date
-from hazard_support import KUNMING, Caller, HazardStack, hazard_events
 
 
 @pytest.fixture

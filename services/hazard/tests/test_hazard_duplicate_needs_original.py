@@ -2,11 +2,12 @@
 
 import grpc
 import pytest
-from anjian.hazard.v1 import hazard_pb2
-from anjian_kernel.auth import Role
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from hazard_support import KUNMING, QUJING, Caller, HazardStack, token
+
+from anjian.hazard.v1 import hazard_pb2
+from anjian_kernel.auth import Role
 
 
 def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:

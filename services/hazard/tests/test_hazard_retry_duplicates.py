@@ -3,9 +3,10 @@
 import asyncio
 import uuid
 
+from hazard_support import KUNMING, Caller, HazardStack, hazard_events, new_credit_code
+
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2
-from hazard_support import KUNMING, Caller, HazardStack, hazard_events, new_credit_code
 
 
 async def test_hazard_retry_duplicates(stack: HazardStack, inspector: Caller) -> None:

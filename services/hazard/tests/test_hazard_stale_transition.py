@@ -2,11 +2,12 @@
 
 import grpc
 import pytest
+from google.type.date_pb2 import Date
+from hazard_support import KUNMING, Caller, HazardStack, hazard_events, token
+
 from anjian.common.v1 import audit_pb2
 from anjian.hazard.v1 import hazard_pb2
 from anjian_kernel.auth import Role
-from google.type.date_pb2 import Date
-from hazard_support import KUNMING, Caller, HazardStack, hazard_events, token
 
 
 async def close_general_hazard(

@@ -13,8 +13,18 @@ from datetime import date, datetime
 from typing import Any
 
 import grpc
+from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
+from anjian_hazard import lifecycle, records
+from anjian_hazard.lifecycle import Step, state_name
+from anjian_hazard.names import check_parent, hazard_name, parse_resource
+from anjian_hazard.standards import criterion_text, load_standards
+from anjian_hazard.tables import hazards, kernel
+from anjian_hazard.validation import check_report, check_text
 from anjian_kernel import audit
 from anjian_kernel.auth import Principal, Role, current_principal
 from anjian_kernel.bus import subject
@@ -31,16 +41,6 @@ from anjian_kernel.errors import (
 from anjian_kernel.outbox import enqueue
 from anjian_kernel.paging import next_token, page_of
 from anjian_kernel.workdays import CalendarUnknownError, add_working_days
-from sqlalchemy import Row, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from anjian_hazard import lifecycle, records
-from anjian_hazard.lifecycle import Step, state_name
-from anjian_hazard.names import check_parent, hazard_name, parse_resource
-from anjian_hazard.standards import criterion_text, load_standards
-from anjian_hazard.tables import hazards, kernel
-from anjian_hazard.validation import check_report, check_text
 
 K = HazardEvent.Kind
 SYSTEM = Principal(subject="system", tenant="", role=Role.ADMIN)

@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from pydantic import Field, ValidationError
+
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
+from anjian_hazard.hazards import HazardService, detect_overdue
+from anjian_hazard.selfinspection import SelfInspectionService
+from anjian_hazard.tables import SCHEMA, kernel
 from anjian_kernel import periodic
 from anjian_kernel.bus import Bus
 from anjian_kernel.clock import Clock, make_clock
@@ -17,11 +22,6 @@ from anjian_kernel.outbox import OutboxRelay
 from anjian_kernel.server import ServiceHost
 from anjian_kernel.settings import KernelSettings
 from anjian_kernel.telemetry import setup_telemetry
-from pydantic import Field, ValidationError
-
-from anjian_hazard.hazards import HazardService, detect_overdue
-from anjian_hazard.selfinspection import SelfInspectionService
-from anjian_hazard.tables import SCHEMA, kernel
 
 SERVICE_NAMES = [
     hazard_pb2.DESCRIPTOR.services_by_name["HazardService"].full_name,

@@ -3,13 +3,13 @@
 import uuid
 from datetime import date, datetime
 
-from anjian.events.v1.envelope_pb2 import EventMetadata
-from anjian.events.v1.hazard_events_pb2 import HazardEvent
-from anjian.hazard.v1 import hazard_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.date_pb2 import Date
 from sqlalchemy import Row
 
+from anjian.events.v1.envelope_pb2 import EventMetadata
+from anjian.events.v1.hazard_events_pb2 import HazardEvent
+from anjian.hazard.v1 import hazard_pb2
 from anjian_hazard.names import hazard_name
 
 

@@ -1,6 +1,5 @@
 """The hazard service's tables, in the `hazard` schema of each tenant's database."""
 
-from anjian_kernel.tables import KernelTables
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -17,6 +16,8 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+
+from anjian_kernel.tables import KernelTables
 
 SCHEMA = "hazard"
 

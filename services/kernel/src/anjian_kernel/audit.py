@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from anjian.common.v1 import audit_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from anjian.common.v1 import audit_pb2
 from anjian_kernel.auth import Principal
 from anjian_kernel.tables import KernelTables
 from anjian_kernel.telemetry import current_trace_id

@@ -5,6 +5,7 @@ comes from the verified token only, never from a request field.
 """
 
 import contextvars
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -122,7 +123,7 @@ def bind_principal(principal: Principal) -> contextvars.Token[Principal]:
     return _current.set(principal)
 
 
-def bearer_token(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
     """The bearer token in call metadata, or Unauthenticated."""
     for key, value in metadata or ():
         if key == "authorization":

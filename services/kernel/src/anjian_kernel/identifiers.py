@@ -65,24 +65,34 @@ def _organisation_code_valid(code: str) -> bool:
         return False
 
 
+def _credit_code_problem(code: str) -> str | None:
+    """Why an 18-character string fails the GB 32100 checks, or None if it passes them."""
+    outside = sorted({char for char in code if char not in _VALUE})
+    if outside:
+        return (
+            f"characters {' '.join(outside)} are outside the credit-code alphabet "
+            "(digits and capitals except I, O, S, V, Z)"
+        )
+    if credit_code_check_character(code[:17]) != code[17]:
+        return "wrong check character"
+    if not _organisation_code_valid(code[8:17]):
+        return "the embedded organisation code (positions 9-17) fails its check"
+    return None
+
+
 def validate_credit_code(raw: str) -> str:
     """The normalised code if it passes every GB 32100 check, else CreditCodeError saying why."""
     code = normalise_credit_code(raw)
     if len(code) != 18:
         raise CreditCodeError(f"must be 18 characters, got {len(code)}")
+    problem = _credit_code_problem(code)
+    if problem is None:
+        return code
+    # Some valid all-digit credit codes also pass the ID-number check, so only a code
+    # that fails its own checks is called an ID number.
     if _is_resident_id(code):
         raise CreditCodeError("this is a resident ID number, not a credit code")
-    outside = sorted({char for char in code if char not in _VALUE})
-    if outside:
-        raise CreditCodeError(
-            f"characters {' '.join(outside)} are outside the credit-code alphabet "
-            "(digits and capitals except I, O, S, V, Z)"
-        )
-    if credit_code_check_character(code[:17]) != code[17]:
-        raise CreditCodeError("wrong check character")
-    if not _organisation_code_valid(code[8:17]):
-        raise CreditCodeError("the embedded organisation code (positions 9-17) fails its check")
-    return code
+    raise CreditCodeError(problem)
 
 
 def is_valid_credit_code(raw: str) -> bool:

@@ -4,7 +4,7 @@ Health and reflection answer without a token; every other method needs one.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import structlog
@@ -18,10 +18,12 @@ from anjian_kernel.telemetry import current_trace_id
 
 log = get_logger(__name__)
 
+Handler = grpc.RpcMethodHandler[Any, Any]
+Context = grpc.aio.ServicerContext[Any, Any]
 _OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
-class KernelInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class KernelInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates every call and turns exceptions into `google.rpc.Status` replies."""
 
     def __init__(self, token_secret: str) -> None:
@@ -29,9 +31,9 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler | None:
         """Wrap the method's handler unless it is health or reflection."""
         handler = await continuation(details)
         method: str = details.method
@@ -45,19 +47,21 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._streaming(method, handler.unary_stream),
+                self._streaming(
+                    method, cast(Callable[..., AsyncIterator[Any]], handler.unary_stream)
+                ),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
 
-    def _authenticate(self, context: grpc.aio.ServicerContext, method: str) -> None:
+    def _authenticate(self, context: Context, method: str) -> None:
         principal = verify_token(self._secret, bearer_token(context.invocation_metadata()))
         bind_principal(principal)
         structlog.contextvars.bind_contextvars(tenant=principal.tenant, method=method)
 
     def _unary(self, method: str, inner: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def call(request: Any, context: Context) -> Any:
             try:
                 self._authenticate(context, method)
                 return await inner(request, context)
@@ -69,7 +73,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def _streaming(
         self, method: str, inner: Callable[..., AsyncIterator[Any]]
     ) -> Callable[..., Any]:
-        async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def call(request: Any, context: Context) -> AsyncIterator[Any]:
             try:
                 self._authenticate(context, method)
                 async for reply in inner(request, context):
@@ -80,7 +84,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return call
 
 
-async def _abort(context: grpc.aio.ServicerContext, method: str, error: Exception) -> None:
+async def _abort(context: Context, method: str, error: Exception) -> None:
     if isinstance(error, grpc.aio.AbortError):
         raise error
     if isinstance(error, ServiceError):

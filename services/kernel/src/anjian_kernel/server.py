@@ -8,6 +8,7 @@ closes the pools.
 """
 
 import asyncio
+import functools
 import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -55,9 +56,10 @@ class ServiceHost:
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
         self.health = HealthServicer()
+        tracing: grpc.aio.ServerInterceptor = aio_server_interceptor()  # type: ignore[no-untyped-call]
         self.server = grpc.aio.server(
             interceptors=[
-                aio_server_interceptor(),
+                tracing,
                 KernelInterceptor(settings.token_secret.get_secret_value()),
             ]
         )
@@ -81,7 +83,7 @@ class ServiceHost:
 
         await self._retry("nats_connect", self._bus.connect)
         for tenant in self._settings.tenants:
-            await self._retry("tenant_prepare", lambda t=tenant: self._prepare(t))
+            await self._retry("tenant_prepare", functools.partial(self._prepare, tenant))
         self._tasks = [asyncio.create_task(job) for job in self._background()]
         self._tasks.append(asyncio.create_task(self._watch_health()))
         log.info("service_started", service=self._name, tenants=self._settings.tenants)

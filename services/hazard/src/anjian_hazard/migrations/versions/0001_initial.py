@@ -5,6 +5,7 @@ Revises:
 """
 
 from alembic import op
+
 from anjian_hazard.tables import kernel, metadata
 
 revision = "0001"
