@@ -126,7 +126,7 @@ async def wait_serving(channel: grpc.aio.Channel, timeout: float = 30) -> None:
     stub = health_pb2_grpc.HealthStub(channel)
     async with asyncio.timeout(timeout):
         while True:
-            reply = await stub.Check(health_pb2.HealthCheckRequest())
+            reply = await stub.Check(health_pb2.HealthCheckRequest(), wait_for_ready=True)
             if reply.status == health_pb2.HealthCheckResponse.SERVING:
                 return
             await asyncio.sleep(0.1)

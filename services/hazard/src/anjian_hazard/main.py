@@ -90,4 +90,9 @@ def main() -> None:
         sys.exit(2)
     setup_logging(settings.log_level, settings.log_format, "hazard")
     setup_telemetry(settings, "anjian-hazard")
-    asyncio.run(build(settings).run_until_signalled())
+    asyncio.run(serve(settings))
+
+
+async def serve(settings: HazardSettings) -> None:
+    """Build the host inside the running loop (gRPC binds its server to it) and serve."""
+    await build(settings).run_until_signalled()

@@ -139,13 +139,22 @@ class ServiceHost:
         log.info("service_stopped", service=self._name)
 
     async def run_until_signalled(self) -> None:
-        """Start, serve until SIGTERM or SIGINT, then stop gracefully."""
+        """Start, serve until SIGTERM or SIGINT, then stop gracefully.
+
+        A start-up failure other than an outage (which start-up retries) ends the process.
+        """
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
         start = asyncio.create_task(self.start())
-        await stopping.wait()
+        signalled = asyncio.create_task(stopping.wait())
+        await asyncio.wait([start, signalled], return_when=asyncio.FIRST_COMPLETED)
+        if start.done() and start.exception() is not None:
+            signalled.cancel()
+            await self.stop()
+            raise start.exception()  # type: ignore[misc]
+        await signalled
         start.cancel()
         await asyncio.gather(start, return_exceptions=True)
         await self.stop()
