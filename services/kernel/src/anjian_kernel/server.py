@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from anjian_kernel.bus import Bus
@@ -56,7 +56,10 @@ class ServiceHost:
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
         self.health = HealthServicer()
-        tracing: grpc.aio.ServerInterceptor = aio_server_interceptor()  # type: ignore[no-untyped-call]
+        # Health is not traced: probes are noise, and the tracing wrapper expects every
+        # streaming handler to be an async generator, which Health/Watch is not.
+        untraced_health = filters.negate(filters.health_check())
+        tracing: grpc.aio.ServerInterceptor = aio_server_interceptor(filter_=untraced_health)  # type: ignore[no-untyped-call]
         self.server = grpc.aio.server(
             interceptors=[
                 tracing,
