@@ -339,10 +339,19 @@ class EmbeddedNats:
     """
 
     def __init__(
-        self, store_dir: Path, port: int | None = None, monitor_port: int | None = None
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        monitor_port: int | None = None,
+        *,
+        config: str | None = None,
     ) -> None:
-        """Prepare, without starting, a server that keeps JetStream data in `store_dir`."""
+        """Prepare, without starting, a server that keeps JetStream data in `store_dir`.
+
+        `config` is extra nats-server configuration (users and permissions, for example).
+        """
         self.store_dir = Path(store_dir).absolute()
+        self.config = config
         self._port = port if port is not None else free_port()
         self._monitor_port = monitor_port if monitor_port is not None else free_port()
         self.log_path = self.store_dir.parent / f"{self.store_dir.name}.log"
@@ -385,6 +394,11 @@ class EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [str(nats_server_binary()), "-a", self.host, "-p", str(self.port)]
         args += ["-m", str(self.monitor_port), "-js", "-sd", str(self.store_dir)]
+        if self.config is not None:
+            config_path = self.store_dir.parent / f"{self.store_dir.name}.conf"
+            config_path.write_text(self.config, encoding="utf-8")
+            config_path.chmod(0o600)
+            args += ["-c", str(config_path)]
         with self.log_path.open("ab") as log:
             self._process = _spawn(args, log)
         _wait_until_ready(self._process, self._healthy, "nats-server", self.log_path)

@@ -50,6 +50,7 @@ class Bus:
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=2,
+            inbox_prefix=self._settings.nats_inbox_prefix,
             allow_reconnect=True,
             error_cb=self._on_error,
         )

@@ -25,6 +25,9 @@ class KernelSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: SecretStr | None = None
+    nats_inbox_prefix: str = Field(
+        default="_INBOX", description="Reply-subject prefix; a tenant's user needs _INBOX_<tenant>."
+    )
     tenants: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: sorted(YUNNAN_PREFECTURES),
         description="Comma-separated prefecture codes this deployment serves.",
