@@ -50,8 +50,8 @@ class ServiceHost:
         self._settings = settings
         self._name = name
         self._service_names = service_names
-        self._databases = databases
-        self._bus = bus
+        self.databases = databases
+        self.bus = bus
         self._background = background
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
@@ -84,7 +84,7 @@ class ServiceHost:
         await self.server.start()
         log.info("grpc_listening", service=self._name, port=self.port)
 
-        await self._retry("nats_connect", self._bus.connect)
+        await self._retry("nats_connect", self.bus.connect)
         for tenant in self._settings.tenants:
             await self._retry("tenant_prepare", functools.partial(self._prepare, tenant))
         self._tasks = [asyncio.create_task(job) for job in self._background()]
@@ -92,8 +92,8 @@ class ServiceHost:
         log.info("service_started", service=self._name, tenants=self._settings.tenants)
 
     async def _prepare(self, tenant: str) -> None:
-        await self._databases.prepare(tenant)
-        await self._bus.ensure_stream(tenant)
+        await self.databases.prepare(tenant)
+        await self.bus.ensure_stream(tenant)
 
     async def _retry(self, what: str, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
         async for attempt in AsyncRetrying(
@@ -111,9 +111,9 @@ class ServiceHost:
 
     async def _watch_health(self) -> None:
         while not self._draining:
-            pings = [self._databases.ping(tenant) for tenant in self._settings.tenants]
+            pings = [self.databases.ping(tenant) for tenant in self._settings.tenants]
             databases_up = all(await asyncio.gather(*pings))
-            await self._set_health(serving=databases_up and self._bus.is_connected)
+            await self._set_health(serving=databases_up and self.bus.is_connected)
             await asyncio.sleep(self._settings.health_check_interval_seconds)
 
     async def _set_health(self, *, serving: bool) -> None:
@@ -134,8 +134,8 @@ class ServiceHost:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._bus.drain()
-        await self._databases.dispose()
+        await self.bus.drain()
+        await self.databases.dispose()
         provider: Any = trace.get_tracer_provider()
         if hasattr(provider, "shutdown"):
             provider.shutdown()
