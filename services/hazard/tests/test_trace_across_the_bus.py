@@ -30,6 +30,20 @@ def recording_spans() -> InMemorySpanExporter:
     return exporter
 
 
+async def span_names_once_processed(spans: InMemorySpanExporter) -> set[str]:
+    """Names of the finished spans of our trace, once the consumer's span has ended too."""
+    async with asyncio.timeout(10):
+        while True:
+            names = {
+                span.name
+                for span in spans.get_finished_spans()
+                if format(span.context.trace_id, "032x") == TRACE_ID
+            }
+            if any(name.endswith(" process") for name in names):
+                return names
+            await asyncio.sleep(0.05)
+
+
 async def test_one_trace_from_the_call_through_the_bus_to_the_consumer(
     stack: HazardStack,
     inspector: Caller,
@@ -67,15 +81,11 @@ async def test_one_trace_from_the_call_through_the_bus_to_the_consumer(
     task = asyncio.create_task(consumer.run())
     try:
         await asyncio.wait_for(handled.wait(), 15)
+        names = await span_names_once_processed(spans)
     finally:
         task.cancel()
 
     assert seen["trace_id"] == TRACE_ID
-    names = {
-        span.name
-        for span in spans.get_finished_spans()
-        if format(span.context.trace_id, "032x") == TRACE_ID
-    }
     assert "/anjian.hazard.v1.HazardService/ReportHazard" in names
     assert f"anjian.{KUNMING}.hazard.reported publish" in names
     assert f"anjian.{KUNMING}.hazard.reported process" in names
