@@ -5,6 +5,7 @@
 # machine without Docker. Skips whatever is already cached.
 #
 #   scripts/k8s-build-control-plane.sh          # build (or reuse) and print the bin dir
+#   scripts/k8s-build-control-plane.sh --print-bin-dir   # only print where it goes
 #   ANJIAN_K8S_CACHE=/some/dir scripts/k8s-build-control-plane.sh
 set -euo pipefail
 
@@ -17,6 +18,10 @@ cache_root="${ANJIAN_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/anjian/k8s}"
 key="${KUBE_VERSION}-etcd${ETCD_VERSION}-kwok${KWOK_VERSION}-helm${HELM_VERSION}"
 out="$cache_root/$key"
 bin="$out/bin"
+if [[ "${1:-}" == "--print-bin-dir" ]]; then
+    echo "$bin"
+    exit 0
+fi
 mkdir -p "$bin"
 
 log() { printf '[k8s-build] %s\n' "$*" >&2; }

@@ -1,0 +1,1 @@
+"""Anjian tenant operator."""

@@ -1,0 +1,316 @@
+"""The operator against a real API server, PostgreSQL and NATS: provisioning, failures,
+retries and clean-up, object by object."""
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import nats
+import pytest
+from kopf.testing import KopfRunner
+from lightkube import AsyncClient, KubeConfig
+from lightkube.core.exceptions import ApiError
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Event, LimitRange, Namespace, ResourceQuota, Secret
+from lightkube.resources.networking_v1 import NetworkPolicy
+from lightkube.resources.rbac_authorization_v1 import RoleBinding
+from lightkube.types import PatchType
+from nats.js.errors import NotFoundError
+from operator_env import TOKEN_SECRET, AccountsNats, Cluster
+
+from anjian_cli.embedded import EmbeddedPostgres
+from anjian_operator.prefecture import Prefecture
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+WAIT_SECONDS = 120.0
+T = TypeVar("T")
+
+
+@pytest.fixture
+async def kube(cluster: Cluster, operator: KopfRunner) -> AsyncIterator[AsyncClient]:
+    """An admin API client; requesting it starts the operator."""
+    client = AsyncClient(config=KubeConfig.from_file(cluster.kubeconfig))
+    yield client
+    await client.close()
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], what: str, timeout: float = WAIT_SECONDS
+) -> T:
+    """Poll until `probe` returns something truthy; fail naming `what` otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: T | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}; last seen {last!r}")
+
+
+def condition(obj: Any, kind: str) -> dict[str, Any]:
+    """One status condition of a Prefecture (empty if not reported yet)."""
+    status = obj.get("status") or {}
+    return next((c for c in status.get("conditions") or [] if c["type"] == kind), {})
+
+
+async def create(kube: AsyncClient, name: str, **spec: Any) -> None:
+    """Create a Prefecture object."""
+    body = Prefecture(metadata={"name": name}, spec=spec)
+    await kube.create(body)
+
+
+async def wait_condition(
+    kube: AsyncClient, name: str, kind: str, status: str, reason: str | None = None
+) -> dict[str, Any]:
+    """Wait until a condition has the given status (and reason) and return the object."""
+
+    async def probe() -> dict[str, Any] | None:
+        obj = (await kube.get(Prefecture, name)).to_dict()
+        found = condition(obj, kind)
+        ok = found.get("status") == status and (reason is None or found.get("reason") == reason)
+        return obj if ok else None
+
+    return await eventually(probe, f"{name}: {kind}={status} ({reason})")
+
+
+async def secret_data(kube: AsyncClient, namespace: str, name: str) -> dict[str, str]:
+    """A Secret's data, decoded."""
+    secret = await kube.get(Secret, name, namespace=namespace)
+    return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+
+
+async def gone(kube: AsyncClient, resource: Any, name: str) -> bool:
+    """Whether an object no longer exists."""
+    try:
+        await kube.get(resource, name)
+    except ApiError as error:
+        return error.status.code == 404
+    return False
+
+
+async def test_admission_rejects_codes_outside_yunnan(kube: AsyncClient) -> None:
+    with pytest.raises(ApiError) as caught:
+        await create(kube, "beijing", code="110100")
+    assert caught.value.status.code == 422
+    assert "spec.code" in str(caught.value)
+
+
+async def test_provisions_every_object_of_a_tenant(
+    kube: AsyncClient, postgres: EmbeddedPostgres, nats_accounts: AccountsNats
+) -> None:
+    await create(kube, "kunming", code="530100", displayName="昆明市", quota={"pods": 30})
+    obj = await wait_condition(kube, "kunming", "Ready", "True", "Provisioned")
+    assert obj["status"]["phase"] == "Ready"
+    assert condition(obj, "Degraded")["status"] == "False"
+    ns = "anjian-530100"
+    assert obj["status"]["namespace"] == ns
+
+    namespace = await kube.get(Namespace, ns)
+    assert namespace.metadata.labels["anjian.io/tenant"] == "530100"
+    assert namespace.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    quota = await kube.get(ResourceQuota, "anjian-tenant", namespace=ns)
+    assert quota.spec.hard["pods"] == "30"
+    limits = await kube.get(LimitRange, "anjian-tenant", namespace=ns)
+    assert limits.spec.limits[0].default["memory"] == "512Mi"
+    policy = await kube.get(NetworkPolicy, "anjian-tenant-isolation", namespace=ns)
+    assert set(policy.spec.policyTypes) == {"Ingress", "Egress"}
+    binding = await kube.get(RoleBinding, "anjian-operator", namespace=ns)
+    assert binding.roleRef.name == "anjian-operator-tenant"
+
+    assert (await secret_data(kube, ns, "anjian-token"))["secret"] == TOKEN_SECRET
+    db = await secret_data(kube, ns, "anjian-database")
+    assert db["username"] == "anjian_530100"
+    assert db["url"].startswith("postgresql+asyncpg://anjian_530100:")
+    assert db["url"].endswith("/anjian_530100")
+
+    conn = await asyncpg.connect(postgres.dsn)
+    try:
+        owner = await conn.fetchval(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'anjian_530100'"
+        )
+        assert owner == "anjian_530100"
+    finally:
+        await conn.close()
+
+    creds = await secret_data(kube, ns, "anjian-nats")
+    assert creds["user"] == "anjian-530100"
+    nc = await nats.connect(nats_accounts.url, user=creds["user"], password=creds["password"])
+    try:
+        info = await nc.jetstream().stream_info("ANJIAN_530100")
+        assert info.config.subjects == ["anjian.530100.>"]
+        ack = await nc.jetstream().publish("anjian.530100.hazard.reported", b"{}")
+        assert ack.stream == "ANJIAN_530100"
+    finally:
+        await nc.close()
+    assert "anjian-530100" in nats_accounts.accounts_file.read_text()
+    assert creds["password"] not in nats_accounts.accounts_file.read_text()
+
+    deployments = [d async for d in kube.list(Deployment, namespace=ns)]
+    assert sorted(d.metadata.name for d in deployments) == ["anjian-gateway", "anjian-hazard"]
+    hazard = next(d for d in deployments if d.metadata.name == "anjian-hazard")
+    env = {e.name: e for e in hazard.spec.template.spec.containers[0].env}
+    assert env["ANJIAN_TENANTS"].value == "530100"
+    assert env["ANJIAN_DATABASE_URL"].valueFrom.secretKeyRef.name == "anjian-database"
+    assert env["ANJIAN_DATABASE_CREATE"].value == "false"
+
+    reasons = {
+        e.reason
+        async for e in kube.list(
+            Event, namespace="default", fields={"involvedObject.name": "kunming"}
+        )
+    }
+    assert {"Provisioned", "Ready"} <= reasons
+
+
+async def test_tenants_cannot_reach_each_other(
+    kube: AsyncClient, postgres: EmbeddedPostgres, nats_accounts: AccountsNats
+) -> None:
+    await create(kube, "qujing", code="530300", services=["hazard"])
+    await wait_condition(kube, "qujing", "Ready", "True")
+    await wait_condition(kube, "kunming", "Ready", "True")
+    qujing = await secret_data(kube, "anjian-530300", "anjian-nats")
+    qujing_db = await secret_data(kube, "anjian-530300", "anjian-database")
+
+    # PostgreSQL: Qujing's role may not connect to Kunming's database.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await asyncpg.connect(
+            host=postgres.host, port=postgres.port, user=qujing_db["username"],
+            password=qujing_db["password"], database="anjian_530100",
+        )  # fmt: skip
+
+    # NATS: Kunming's stream does not exist in Qujing's account, and Qujing's user may
+    # not publish outside its own subjects.
+    errors: list[Exception] = []
+
+    async def record(error: Exception) -> None:
+        errors.append(error)
+
+    nc = await nats.connect(
+        nats_accounts.url, user=qujing["user"], password=qujing["password"], error_cb=record
+    )
+    try:
+        with pytest.raises(NotFoundError):
+            await nc.jetstream().stream_info("ANJIAN_530100")
+        await nc.publish("anjian.530100.hazard.reported", b"{}")
+        await nc.flush()
+
+        async def violated() -> bool:
+            return bool(errors)
+
+        await eventually(violated, "a permissions violation")
+        assert "permissions violation" in str(errors[0]).lower()
+    finally:
+        await nc.close()
+
+
+async def test_claimed_code_is_reported_not_provisioned(kube: AsyncClient) -> None:
+    await create(kube, "kunming-again", code="530100")
+    obj = await wait_condition(kube, "kunming-again", "Degraded", "True", "InvalidSpec")
+    assert "already claimed by kunming" in condition(obj, "Degraded")["message"]
+    await kube.delete(Prefecture, "kunming-again")
+    await eventually(lambda: gone(kube, Prefecture, "kunming-again"), "kunming-again deleted")
+
+
+async def test_updates_are_idempotent(kube: AsyncClient, nats_accounts: AccountsNats) -> None:
+    await wait_condition(kube, "kunming", "Ready", "True")
+    before_db = await secret_data(kube, "anjian-530100", "anjian-database")
+    before_accounts = nats_accounts.accounts_file.read_text()
+
+    patch = {"spec": {"quota": {"pods": 40}}}
+    await kube.patch(Prefecture, "kunming", patch, patch_type=PatchType.MERGE)
+
+    async def quota_applied() -> bool:
+        quota = await kube.get(ResourceQuota, "anjian-tenant", namespace="anjian-530100")
+        return quota.spec.hard["pods"] == "40"
+
+    await eventually(quota_applied, "the new pod quota")
+    await wait_condition(kube, "kunming", "Ready", "True")
+    assert await secret_data(kube, "anjian-530100", "anjian-database") == before_db
+    # The same password keeps the same hash: no needless NATS reload, no dropped clients.
+    assert nats_accounts.accounts_file.read_text() == before_accounts
+
+
+async def test_recovers_when_the_database_comes_back(
+    kube: AsyncClient, postgres: EmbeddedPostgres
+) -> None:
+    postgres.stop()
+    try:
+        await create(kube, "yuxi", code="530400", retention="Delete", services=["hazard"])
+        obj = await wait_condition(kube, "yuxi", "Degraded", "True", "DatabaseUnavailable")
+        assert condition(obj, "Ready")["status"] == "False"
+    finally:
+        postgres.start()
+    obj = await wait_condition(kube, "yuxi", "Ready", "True")
+    assert condition(obj, "Degraded")["status"] == "False"
+
+
+async def test_recovers_when_nats_comes_back(
+    kube: AsyncClient, nats_accounts: AccountsNats
+) -> None:
+    nats_accounts.stop()
+    try:
+        await create(kube, "baoshan", code="530500", services=["hazard"])
+        await wait_condition(kube, "baoshan", "Degraded", "True", "NatsUnavailable")
+    finally:
+        nats_accounts.start()
+    await wait_condition(kube, "baoshan", "Ready", "True")
+    creds = await secret_data(kube, "anjian-530500", "anjian-nats")
+    nc = await nats.connect(nats_accounts.url, user=creds["user"], password=creds["password"])
+    try:
+        assert (await nc.jetstream().stream_info("ANJIAN_530500")).config.name == "ANJIAN_530500"
+    finally:
+        await nc.close()
+
+
+async def _database_exists(postgres: EmbeddedPostgres, name: str) -> tuple[bool, bool | None]:
+    conn = await asyncpg.connect(postgres.dsn)
+    try:
+        db = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        login = await conn.fetchval("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", name)
+        return bool(db), login
+    finally:
+        await conn.close()
+
+
+async def test_delete_keeps_data_by_default(
+    kube: AsyncClient, postgres: EmbeddedPostgres, nats_accounts: AccountsNats
+) -> None:
+    await wait_condition(kube, "qujing", "Ready", "True")
+    await kube.delete(Prefecture, "qujing")
+    await eventually(lambda: gone(kube, Prefecture, "qujing"), "qujing's finalizer to finish")
+    assert await _database_exists(postgres, "anjian_530300") == (True, False)
+    assert "anjian-530300" not in nats_accounts.accounts_file.read_text()
+
+    async def namespace_leaving() -> bool:
+        try:
+            ns = await kube.get(Namespace, "anjian-530300")
+        except ApiError as error:
+            return error.status.code == 404
+        return ns.metadata.deletionTimestamp is not None
+
+    await eventually(namespace_leaving, "the tenant namespace to be deleted")
+
+
+async def test_delete_with_retention_delete_drops_data(
+    kube: AsyncClient, postgres: EmbeddedPostgres, nats_accounts: AccountsNats
+) -> None:
+    await wait_condition(kube, "yuxi", "Ready", "True")
+    store = nats_accounts.directory / "js" / "jetstream" / "ANJIAN_530400" / "streams"
+    assert (store / "ANJIAN_530400").exists()
+    await kube.delete(Prefecture, "yuxi")
+    await eventually(lambda: gone(kube, Prefecture, "yuxi"), "yuxi's finalizer to finish")
+    assert await _database_exists(postgres, "anjian_530400") == (False, None)
+    assert not (store / "ANJIAN_530400").exists()
+
+
+def test_accounts_file_is_valid_json_free_of_secrets(nats_accounts: AccountsNats) -> None:
+    # Every user line is JSON the operator wrote; none carries a plain password.
+    for line in nats_accounts.accounts_file.read_text().splitlines():
+        if line.strip().startswith("users:"):
+            user = json.loads(line.strip().removeprefix("users: ")[1:-1])
+            assert user["password"].startswith("$2")
