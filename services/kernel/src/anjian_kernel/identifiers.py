@@ -102,3 +102,20 @@ def is_valid_credit_code(raw: str) -> bool:
     except CreditCodeError:
         return False
     return True
+
+
+def is_legacy_credit_code(raw: str) -> bool:
+    """Whether `raw` has a credit code's shape (18 characters of its alphabet) but fails the
+    check characters, as some codes issued before 2016 do; a resident ID number is not one.
+
+    Only records imported from the registration authority may carry such a code.
+    """
+    code = normalise_credit_code(raw)
+    if len(code) != 18 or any(char not in _VALUE for char in code):
+        return False
+    return not is_valid_credit_code(code) and not _is_resident_id(code)
+
+
+def is_resident_id_number(raw: str) -> bool:
+    """Whether `raw` (normalised) passes the GB 11643 check of a resident identity number."""
+    return _is_resident_id(normalise_credit_code(raw))
