@@ -21,6 +21,7 @@ from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_hazard import lifecycle, records
 from anjian_hazard.lifecycle import Step, state_name
+from anjian_hazard.listings import ReviewIntervals, is_listed
 from anjian_hazard.names import check_parent, hazard_name, parse_resource
 from anjian_hazard.standards import criterion_text, load_standards
 from anjian_hazard.tables import hazards, kernel
@@ -210,10 +211,13 @@ async def announce(
 class HazardService(hazard_pb2_grpc.HazardServiceServicer):
     """gRPC methods of the hazard closed loop."""
 
-    def __init__(self, databases: TenantDatabases, clock: Clock) -> None:
+    def __init__(
+        self, databases: TenantDatabases, clock: Clock, review: ReviewIntervals | None = None
+    ) -> None:
         self._store = HazardStore(databases, clock)
         self._databases = databases
         self._clock = clock
+        self._intervals = review or ReviewIntervals()
 
     async def ReportHazard(
         self, request: hazard_pb2.ReportHazardRequest, context: grpc.aio.ServicerContext
@@ -417,10 +421,12 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         check_text(violations, "report", request.report, required=True)
         violations.raise_if_any()
 
-        async def plan(_: AsyncConnection, row: Row[Any], now: datetime) -> Change:
+        async def plan(connection: AsyncConnection, row: Row[Any], now: datetime) -> Change:
+            listed = await is_listed(connection, row.enterprise_credit_code)
             values: dict[str, Any] = {
                 "rectification_report": request.report,
                 "rectification_submitted_at": now,
+                "review_due": self._intervals.due(china_date(now), listed),
             }
             kinds = [K.KIND_RECTIFICATION_SUBMITTED]
             if not row.overdue and now >= end_of_china_day(row.deadline):

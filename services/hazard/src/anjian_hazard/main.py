@@ -11,12 +11,14 @@ from pydantic import Field, ValidationError
 
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_hazard.hazards import HazardService, detect_overdue
+from anjian_hazard.listings import ReviewIntervals, on_credit_event
 from anjian_hazard.selfinspection import SelfInspectionService
 from anjian_hazard.tables import SCHEMA, kernel
 from anjian_kernel import periodic
 from anjian_kernel.bus import Bus
 from anjian_kernel.clock import Clock, make_clock
 from anjian_kernel.database import TenantDatabases
+from anjian_kernel.inbox import InboxConsumer
 from anjian_kernel.logs import setup_logging
 from anjian_kernel.outbox import OutboxRelay
 from anjian_kernel.server import ServiceHost
@@ -34,6 +36,10 @@ class HazardSettings(KernelSettings):
     """Settings of the hazard service."""
 
     overdue_scan_interval_seconds: float = Field(default=60.0, gt=0)
+    review_working_days: int = Field(default=5, ge=1, description="Days to re-inspect.")
+    listed_review_working_days: int = Field(
+        default=2, ge=1, description="Days to re-inspect an enterprise on the dishonesty list."
+    )
 
 
 def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
@@ -46,7 +52,10 @@ def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
     bus = Bus(settings, "anjian-hazard")
 
     def register(server: grpc.aio.Server) -> None:
-        hazard_pb2_grpc.add_HazardServiceServicer_to_server(HazardService(databases, clock), server)
+        review = ReviewIntervals(settings.review_working_days, settings.listed_review_working_days)
+        hazard_pb2_grpc.add_HazardServiceServicer_to_server(
+            HazardService(databases, clock, review), server
+        )
         hazard_pb2_grpc.add_SelfInspectionServiceServicer_to_server(
             SelfInspectionService(databases, clock), server
         )
@@ -57,6 +66,16 @@ def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
             engine = databases.engine(tenant)
             relay = OutboxRelay(tenant, engine, kernel, bus, settings.relay_poll_interval_seconds)
             jobs.append(relay.run())
+            listings = InboxConsumer(
+                tenant=tenant,
+                durable="hazard-credit-listings",
+                subjects=f"anjian.{tenant}.credit.>",
+                bus=bus,
+                engine=engine,
+                tables=kernel,
+                handler=on_credit_event,
+            )
+            jobs.append(listings.run())
             jobs.append(
                 periodic.every(
                     settings.overdue_scan_interval_seconds,

@@ -64,6 +64,7 @@ def to_hazard(row: Row[tuple[object, ...]], tenant: str) -> hazard_pb2.Hazard:
         reporter=row.reporter,
         send_back_count=row.send_back_count,
         closer_inspection=row.closer_inspection,
+        review_due=to_date(row.review_due),
     )
     if row.criterion_standard:
         hazard.criterion.CopyFrom(

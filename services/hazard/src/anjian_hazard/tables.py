@@ -58,6 +58,7 @@ hazards = Table(
     Column("overdue_at", DateTime(timezone=True)),
     Column("send_back_count", Integer, nullable=False, default=0),
     Column("closer_inspection", Boolean, nullable=False, default=False),
+    Column("review_due", Date),
     Column("reporter", Text, nullable=False),
     Column("find_time", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -94,3 +95,12 @@ self_inspection_returns = Table(
     Column("author", Text, nullable=False),
     UniqueConstraint("enterprise_credit_code", "month", name="one_return_per_month"),
 )
+
+listed_enterprises = Table(
+    "listed_enterprises",
+    metadata,
+    Column("credit_code", String(18), primary_key=True),
+    Column("listing", Text, nullable=False),
+    Column("listed_at", DateTime(timezone=True), nullable=False),
+)
+"""Enterprises on the serious-dishonesty list, as announced by the credit service's events."""

@@ -243,6 +243,7 @@ class Hazard(_message.Message):
     LIKELY_DUPLICATE_OF_FIELD_NUMBER: _builtins.int
     SEND_BACK_COUNT_FIELD_NUMBER: _builtins.int
     CLOSER_INSPECTION_FIELD_NUMBER: _builtins.int
+    REVIEW_DUE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `prefectures/{prefecture}/hazards/{hazard}`."""
     enterprise_credit_code: _builtins.str
@@ -278,7 +279,9 @@ class Hazard(_message.Message):
     send_back_count: _builtins.int
     """How often it was sent back from review."""
     closer_inspection: _builtins.bool
-    """Set when the enterprise is on the serious-dishonesty list: inspect it more closely."""
+    """Set when the enterprise was on the serious-dishonesty list at report time: inspect it
+    more closely.
+    """
     @_builtins.property
     def criterion(self) -> Global___MajorHazardCriterion:
         """Criterion, for major hazards."""
@@ -306,6 +309,12 @@ class Hazard(_message.Message):
     @_builtins.property
     def close_time(self) -> _timestamp_pb2.Timestamp:
         """When it was closed, as closed or as a duplicate."""
+
+    @_builtins.property
+    def review_due(self) -> _date_pb2.Date:
+        """Day by which inspectors should re-inspect a submitted rectification: a few working days
+        after submission, fewer for an enterprise on the serious-dishonesty list.
+        """
 
     def __init__(
         self,
@@ -335,10 +344,11 @@ class Hazard(_message.Message):
         likely_duplicate_of: _builtins.str = ...,
         send_back_count: _builtins.int = ...,
         closer_inspection: _builtins.bool = ...,
+        review_due: _date_pb2.Date | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["close_time", b"close_time", "create_time", b"create_time", "criterion", b"criterion", "find_time", b"find_time", "listed_supervision", b"listed_supervision", "rectification", b"rectification", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["close_time", b"close_time", "create_time", b"create_time", "criterion", b"criterion", "find_time", b"find_time", "listed_supervision", b"listed_supervision", "rectification", b"rectification", "review_due", b"review_due", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["close_time", b"close_time", "closer_inspection", b"closer_inspection", "county_code", b"county_code", "create_time", b"create_time", "criterion", b"criterion", "description", b"description", "duplicate_of", b"duplicate_of", "enterprise_credit_code", b"enterprise_credit_code", "enterprise_name", b"enterprise_name", "etag", b"etag", "find_time", b"find_time", "grade", b"grade", "industry", b"industry", "likely_duplicate_of", b"likely_duplicate_of", "listed_supervision", b"listed_supervision", "location", b"location", "name", b"name", "overdue", b"overdue", "rectification", b"rectification", "reporter", b"reporter", "send_back_count", b"send_back_count", "state", b"state", "title", b"title", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["close_time", b"close_time", "closer_inspection", b"closer_inspection", "county_code", b"county_code", "create_time", b"create_time", "criterion", b"criterion", "description", b"description", "duplicate_of", b"duplicate_of", "enterprise_credit_code", b"enterprise_credit_code", "enterprise_name", b"enterprise_name", "etag", b"etag", "find_time", b"find_time", "grade", b"grade", "industry", b"industry", "likely_duplicate_of", b"likely_duplicate_of", "listed_supervision", b"listed_supervision", "location", b"location", "name", b"name", "overdue", b"overdue", "rectification", b"rectification", "reporter", b"reporter", "review_due", b"review_due", "send_back_count", b"send_back_count", "state", b"state", "title", b"title", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
