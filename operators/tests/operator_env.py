@@ -109,7 +109,10 @@ def cluster(k8s_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     try:
         scale = [f"{b}/kwokctl", "--name", name, "scale", "node", "--replicas", "2"]
         subprocess.run(scale, check=True, env=env, capture_output=True)
-        yield Cluster(name, k8s_bin, kubeconfig)
+        ready = Cluster(name, k8s_bin, kubeconfig)
+        # Pods need the namespace's default service account, which a controller adds later.
+        ready.kubectl("-n", "default", "wait", "--for=create", "serviceaccount/default")
+        yield ready
     finally:
         delete = [f"{b}/kwokctl", "delete", "cluster", "--name", name]
         subprocess.run(delete, check=False, env=env, capture_output=True)
@@ -227,7 +230,6 @@ def operator(
     kubeconfig = _service_account_kubeconfig(cluster, OPERATOR_RELEASE, home / "kubeconfig")
     settings = {
         "KUBECONFIG": str(kubeconfig),
-        "HOME": str(home),
         "ANJIAN_OPERATOR_NAMESPACE": SYSTEM_NAMESPACE,
         "ANJIAN_OPERATOR_SERVICE_ACCOUNT": OPERATOR_RELEASE,
         "ANJIAN_OPERATOR_TENANT_CLUSTER_ROLE": f"{OPERATOR_RELEASE}-tenant",

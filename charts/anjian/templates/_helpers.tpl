@@ -34,6 +34,11 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .name }}
 {{- end -}}
 
+{{/* A component's replicas: 1 unless set, and 0 stays 0 (`default` would turn it into 1). */}}
+{{- define "anjian.replicas" -}}
+{{- if hasKey . "replicas" -}}{{ .replicas }}{{- else -}}1{{- end -}}
+{{- end -}}
+
 {{- define "anjian.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}

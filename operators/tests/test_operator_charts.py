@@ -1,0 +1,104 @@
+"""The Helm charts against the real API server: install with --wait, server-side dry runs of
+every example, and the values checks that must fail loudly."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from operator_env import CHARTS, Cluster
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+SUITE = CHARTS / "anjian"
+EXAMPLES = sorted((SUITE / "examples").glob("*.yaml"))
+# Limitation: no Prometheus Operator CRDs on the test cluster, so ServiceMonitor is only rendered.
+NO_SERVICE_MONITOR = ("--set", "serviceMonitor.enabled=false")
+
+
+def render(cluster: Cluster, chart: str, *args: str) -> list[dict[str, Any]]:
+    """`helm template` output as a list of objects."""
+    out = cluster.helm("template", "anjian", chart, *args)
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def _key(doc: dict[str, Any]) -> tuple[str, str]:
+    return doc["kind"], doc["metadata"]["name"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_suite_examples_pass_server_side_dry_run(cluster: Cluster, example: Path) -> None:
+    manifests = cluster.helm(
+        "template", "anjian", str(SUITE), "-f", str(example), *NO_SERVICE_MONITOR,
+        "--namespace", "default",
+    )  # fmt: skip
+    out = cluster.kubectl("apply", "--dry-run=server", "-n", "default", "-f", "-", input=manifests)
+    assert "deployment.apps/anjian-hazard created (server dry run)" in out
+
+
+def test_operator_chart_passes_server_side_dry_run(cluster: Cluster, operator: object) -> None:
+    example = CHARTS / "anjian-operator" / "examples" / "in-cluster.yaml"
+    manifests = cluster.helm(
+        "template", "other-operator", str(CHARTS / "anjian-operator"), "-f", str(example),
+        "--namespace", "anjian-system",
+    )  # fmt: skip
+    out = cluster.kubectl(
+        "apply", "--dry-run=server", "-n", "anjian-system", "-f", "-", input=manifests
+    )
+    assert "clusterrole.rbac.authorization.k8s.io/other-operator-anjian-operator-tenant" in out
+
+
+def test_suite_installs_and_becomes_ready(cluster: Cluster) -> None:
+    cluster.kubectl("create", "namespace", "anjian-standalone")
+    cluster.helm(
+        "install", "anjian", str(SUITE), "--namespace", "anjian-standalone",
+        "-f", str(SUITE / "examples" / "standalone.yaml"), *NO_SERVICE_MONITOR,
+        "--wait", "--timeout", "120s",
+    )  # fmt: skip
+    status = json.loads(
+        cluster.kubectl("-n", "anjian-standalone", "get", "deployments", "-o", "json")
+    )
+    ready = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in status["items"]}
+    assert ready == {"anjian-gateway": 2, "anjian-hazard": 2}
+    cluster.helm("uninstall", "anjian", "--namespace", "anjian-standalone", "--wait")
+
+
+def test_adding_a_service_is_one_values_entry(cluster: Cluster) -> None:
+    credit = {
+        "enabled": True,
+        "command": ["anjian-credit"],
+        "protocol": "grpc",
+        "port": 50051,
+        "grpcService": "anjian.credit.v1.CreditService",
+    }
+    docs = render(
+        cluster, str(SUITE), "-f", str(SUITE / "examples" / "operator-managed.yaml"),
+        "--set-json", f"components.credit={json.dumps(credit)}",
+    )  # fmt: skip
+    kinds = {_key(d) for d in docs}
+    assert ("Deployment", "anjian-credit") in kinds
+    assert ("Service", "anjian-credit") in kinds
+    assert ("PodDisruptionBudget", "anjian-credit") in kinds
+    assert ("Pod", "anjian-credit-test") in kinds
+    gateway: Any = next(d for d in docs if _key(d) == ("Deployment", "anjian-gateway"))
+    container = gateway["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ANJIAN_CREDIT_ADDRESS"] == "anjian-credit:50051"
+    assert env["ANJIAN_HAZARD_ADDRESS"] == "anjian-hazard:50051"
+
+
+def test_missing_values_are_reported_together(cluster: Cluster) -> None:
+    with pytest.raises(AssertionError) as caught:
+        cluster.helm("template", "anjian", str(SUITE), "--set", "otel.exporter=otlp")
+    message = str(caught.value)
+    assert "set database.existingSecret or database.url" in message
+    assert "set auth.existingSecret or auth.tokenSecret" in message
+    assert "otel.exporter is otlp: set otel.endpoint" in message
+
+
+def test_schema_rejects_a_tenant_outside_yunnan(cluster: Cluster) -> None:
+    example = SUITE / "examples" / "standalone.yaml"
+    with pytest.raises(AssertionError, match="tenant"):
+        cluster.helm("template", "anjian", str(SUITE), "-f", str(example), "--set", "tenant=110100")
+
