@@ -1,0 +1,110 @@
+"""Entry point of the credit service process (`anjian-credit`)."""
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import grpc
+from pydantic import Field, SecretStr, ValidationError
+
+from anjian.credit.v1 import credit_pb2, credit_pb2_grpc
+from anjian_credit import consumer
+from anjian_credit.listings import expire
+from anjian_credit.rules import load_rules
+from anjian_credit.service import CreditService, PublicCreditService
+from anjian_credit.tables import SCHEMA, kernel
+from anjian_kernel import periodic
+from anjian_kernel.bus import Bus
+from anjian_kernel.clock import Clock, make_clock
+from anjian_kernel.database import TenantDatabases
+from anjian_kernel.logs import setup_logging
+from anjian_kernel.outbox import OutboxRelay
+from anjian_kernel.server import ServiceHost
+from anjian_kernel.settings import KernelSettings
+from anjian_kernel.telemetry import setup_telemetry
+
+SERVICE_NAMES = [
+    credit_pb2.DESCRIPTOR.services_by_name["CreditService"].full_name,
+    credit_pb2.DESCRIPTOR.services_by_name["PublicCreditService"].full_name,
+]
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class CreditSettings(KernelSettings):
+    """Settings of the credit service."""
+
+    person_key_salt: SecretStr = Field(
+        min_length=16,
+        description="Secret salt of the hash that stands for a banned individual's ID number. "
+        "Required: a default would make the hashes guessable from the public ID-number space.",
+    )
+    expiry_scan_interval_seconds: float = Field(default=300.0, gt=0)
+
+
+def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
+    """The credit service host: both gRPC services, outbox relays, event consumers, expiry.
+
+    The clock comes from the settings unless one is given (tests move time by hand).
+    """
+    clock = clock or make_clock(settings.clock_start, settings.clock_anchor, settings.clock_rate)
+    book = load_rules()
+    databases = TenantDatabases(settings, SCHEMA, MIGRATIONS)
+    bus = Bus(settings, "anjian-credit")
+    salt = settings.person_key_salt.get_secret_value().encode()
+
+    def register(server: grpc.aio.Server) -> None:
+        credit_pb2_grpc.add_CreditServiceServicer_to_server(
+            CreditService(databases, clock, book, salt), server
+        )
+        credit_pb2_grpc.add_PublicCreditServiceServicer_to_server(
+            PublicCreditService(databases), server
+        )
+
+    def background() -> list[Coroutine[Any, Any, None]]:
+        jobs: list[Coroutine[Any, Any, None]] = []
+        for tenant in settings.tenants:
+            engine = databases.engine(tenant)
+            relay = OutboxRelay(tenant, engine, kernel, bus, settings.relay_poll_interval_seconds)
+            jobs.append(relay.run())
+            jobs.append(consumer.consumer(tenant, bus, engine, book, clock).run())
+            jobs.append(
+                periodic.every(
+                    settings.expiry_scan_interval_seconds,
+                    "credit-expiry",
+                    tenant,
+                    engine,
+                    lambda t=tenant: expire(databases, clock, t),
+                )
+            )
+        return jobs
+
+    return ServiceHost(
+        settings,
+        name="credit",
+        service_names=SERVICE_NAMES,
+        register=register,
+        databases=databases,
+        bus=bus,
+        background=background,
+    )
+
+
+def main() -> None:
+    """Run the service until SIGTERM."""
+    try:
+        settings = CreditSettings()
+    except ValidationError as error:
+        for problem in error.errors():
+            variable = "ANJIAN_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"anjian-credit: {variable}: {problem['msg']}", file=sys.stderr)
+        sys.exit(2)
+    setup_logging(settings.log_level, settings.log_format, "credit")
+    setup_telemetry(settings, "anjian-credit")
+    asyncio.run(serve(settings))
+
+
+async def serve(settings: CreditSettings) -> None:
+    """Build the host inside the running loop (gRPC binds its server to it) and serve."""
+    await build(settings).run_until_signalled()
