@@ -2,12 +2,16 @@
 every example, and the values checks that must fail loudly."""
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from operator_env import CHARTS, Cluster
+
+from anjian_cli.embedded import nats_server_binary
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -102,3 +106,27 @@ def test_schema_rejects_a_tenant_outside_yunnan(cluster: Cluster) -> None:
     with pytest.raises(AssertionError, match="tenant"):
         cluster.helm("template", "anjian", str(SUITE), "-f", str(example), "--set", "tenant=110100")
 
+
+def test_kind_manifests_pass_server_side_dry_run(cluster: Cluster, operator: object) -> None:
+    kind = CHARTS.parent / "e2e" / "kind"
+    for name in ("namespace.yaml", "infra.yaml", "prefectures.yaml"):
+        out = cluster.kubectl("apply", "--dry-run=server", "-f", str(kind / name))
+        assert "(server dry run)" in out
+
+
+def test_kind_nats_config_is_accepted_by_nats_server(tmp_path: Path) -> None:
+    infra = CHARTS.parent / "e2e" / "kind" / "infra.yaml"
+    config_map = next(
+        d for d in yaml.safe_load_all(infra.read_text()) if d and d["kind"] == "ConfigMap"
+    )
+    text = config_map["data"]["nats.conf"]
+    accounts = tmp_path / "accounts.conf"
+    accounts.write_text("")
+    text = text.replace("/data", str(tmp_path / "js"))
+    (tmp_path / "nats.conf").write_text(text)
+    env = os.environ | {"POD_NAME": "nats-0", "NATS_SYSTEM_PASSWORD": "x"}
+    result = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(tmp_path / "nats.conf")],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
