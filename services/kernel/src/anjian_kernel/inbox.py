@@ -6,12 +6,13 @@ The message is acknowledged only after that transaction commits.
 """
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
+from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -86,13 +87,21 @@ class InboxConsumer:
                 max_deliver=-1,
             ),
         )
-        while True:
-            try:
-                messages = await subscription.fetch(batch=50, timeout=1)
-            except NatsTimeoutError:
-                continue
-            for message in messages:
-                await self.handle(message)
+        try:
+            while True:
+                # An idle fetch ends in nats' TimeoutError or, on some paths, asyncio's plain
+                # one; both mean "nothing yet", not a failure that should restart the consumer.
+                try:
+                    messages = await subscription.fetch(batch=50, timeout=1)
+                except TimeoutError:
+                    continue
+                for message in messages:
+                    await self.handle(message)
+        finally:
+            # A subscription left behind queues the late replies to its pull requests, and
+            # draining the connection then waits its whole timeout for them to be read.
+            with contextlib.suppress(NatsError):
+                await subscription.unsubscribe()
 
     async def handle(self, message: Msg) -> None:
         """Handle one message once, then acknowledge it."""
