@@ -216,6 +216,14 @@ async def test_claimed_code_is_reported_not_provisioned(kube: AsyncClient) -> No
     await eventually(lambda: gone(kube, Prefecture, "kunming-again"), "kunming-again deleted")
 
 
+async def test_a_service_the_chart_lacks_is_reported(kube: AsyncClient) -> None:
+    await create(kube, "zhaotong", code="530600", services=["credit"], retention="Delete")
+    obj = await wait_condition(kube, "zhaotong", "Degraded", "True", "DeployFailed")
+    assert "no component credit" in condition(obj, "Degraded")["message"]
+    await kube.delete(Prefecture, "zhaotong")
+    await eventually(lambda: gone(kube, Prefecture, "zhaotong"), "zhaotong deleted")
+
+
 async def test_updates_are_idempotent(kube: AsyncClient, nats_accounts: AccountsNats) -> None:
     await wait_condition(kube, "kunming", "Ready", "True")
     before_db = await secret_data(kube, "anjian-530100", "anjian-database")

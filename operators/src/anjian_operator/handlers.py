@@ -7,7 +7,8 @@ passwords), so kopf may retry a handler from the top after any failure.
 import asyncio
 import base64
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Any, NoReturn
 
 import kopf
 from lightkube import AsyncClient
@@ -106,7 +107,7 @@ async def _read_secret(client: AsyncClient, namespace: str, name: str) -> Secret
 
 async def _fail(
     rt: Runtime, body: Any, reason: str, error: Exception, *, permanent: bool = False
-) -> None:
+) -> NoReturn:
     """Report a failed step as Degraded with its reason, post an event, and let kopf retry."""
     message = str(error)
     await report(
@@ -128,8 +129,12 @@ async def _validated(rt: Runtime, body: Any, spec: Any, name: str) -> Prefecture
     """The parsed spec; an invalid or already claimed code fails for good, with a status."""
     try:
         parsed = parse_spec(dict(spec))
+        # The oldest object with a code owns it, so a later duplicate never takes over.
+        mine = (datetime.fromisoformat(body.meta["creationTimestamp"]), name)
         async for other in rt.client.list(Prefecture):
-            if other.metadata.name != name and (other.spec or {}).get("code") == parsed.code:
+            theirs = (other.metadata.creationTimestamp, other.metadata.name)
+            same_code = (other.spec or {}).get("code") == parsed.code
+            if other.metadata.name != name and same_code and theirs < mine:
                 owner = other.metadata.name
                 raise InvalidSpecError(f"spec.code {parsed.code} is already claimed by {owner}")
     except InvalidSpecError as error:
@@ -209,6 +214,7 @@ def _block_hash(block: str) -> str | None:
     return block[start : block.index('"', start)]
 
 
+# Limitation: hand edits to a tenant's objects are undone only on the next change or resume.
 @kopf.on.resume(GROUP, VERSION, PLURAL)
 @kopf.on.create(GROUP, VERSION, PLURAL)
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
@@ -352,8 +358,7 @@ async def _retire_all(rt: Runtime, names: TenantNames, *, drop: bool) -> None:
         if names.code in blocks:
             if drop and password:
                 await rt.nats.delete_stream(names, password)
-            # Limitation: with Retain the stream's files stay on the NATS volume, reachable
-            # again only by re-creating the Prefecture with the same code.
+            # Limitation: with Retain the stream's files stay on disk, unreachable until re-created.
             del blocks[names.code]
             await rt.accounts.write(blocks)
             await rt.nats.reload()

@@ -29,6 +29,10 @@ def release_values(
     settings: OperatorSettings, names: TenantNames, spec: PrefectureSpec
 ) -> dict[str, Any]:
     """Values for the suite chart that make it serve exactly this tenant."""
+    components = _chart_components(settings.chart)
+    missing = sorted(set(spec.services) - components)
+    if missing:
+        raise LookupError(f"the suite chart has no component {', '.join(missing)}")
     return {
         "tenant": names.code,
         "image": {
@@ -48,7 +52,7 @@ def release_values(
         "networkPolicy": {"enabled": False},
         "components": {
             name: {"enabled": name in spec.services, "replicas": spec.replicas}
-            for name in sorted(_chart_components(settings.chart))
+            for name in sorted(components)
         },
     }
 
