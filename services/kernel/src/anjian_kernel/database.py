@@ -94,8 +94,9 @@ async def create_database(url: str) -> None:
             "SELECT 1 FROM pg_database WHERE datname = $1", target.database
         )
         if not exists:
-            # Another replica may create it first; that is as good.
-            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+            # Another replica may create it first; that is as good. If both got past the
+            # check above, PostgreSQL reports the loser as a unique violation on pg_database.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 await connection.execute(f'CREATE DATABASE "{target.database}"')
     finally:
         await connection.close()

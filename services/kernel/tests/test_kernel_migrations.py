@@ -1,0 +1,109 @@
+"""TenantDatabases.prepare makes a tenant's database and schema; again, or at once, is harmless."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from alembic.script import ScriptDirectory
+from kernel_support import SECRET
+
+from anjian_cli.embedded import EmbeddedPostgres
+from anjian_hazard.main import MIGRATIONS
+from anjian_hazard.tables import SCHEMA
+from anjian_kernel.database import TenantDatabases
+from anjian_kernel.settings import KernelSettings
+
+TENANT = "530100"
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+KERNEL_TABLES = {"outbox", "inbox", "audit_records"}
+
+
+@pytest.fixture
+async def databases(postgres: EmbeddedPostgres) -> AsyncIterator[TenantDatabases]:
+    """Tenant databases under a name template no other test has used."""
+    template = f"anjian_kmig_{uuid.uuid4().hex[:8]}_{{tenant}}"
+    settings = KernelSettings(database_url=postgres.url_for(template), token_secret=SECRET)
+    tenant_databases = TenantDatabases(settings, SCHEMA, MIGRATIONS)
+    try:
+        yield tenant_databases
+    finally:
+        await tenant_databases.dispose()
+
+
+async def database_exists(postgres: EmbeddedPostgres, name: str) -> bool:
+    """Whether the server has a database called `name`."""
+    connection = await asyncpg.connect(postgres.dsn)
+    try:
+        return bool(await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await connection.close()
+
+
+async def schema_state(databases: TenantDatabases) -> tuple[set[str], list[str], int]:
+    """The schema's tables, its Alembic version rows, and the outbox NOTIFY triggers."""
+    url = databases.url(TENANT).replace("postgresql+asyncpg", "postgresql")
+    connection = await asyncpg.connect(url)
+    try:
+        tables = await connection.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", SCHEMA
+        )
+        versions = await connection.fetch("SELECT version_num FROM hazard.alembic_version")
+        triggers = await connection.fetchval(
+            "SELECT count(*) FROM information_schema.triggers "
+            "WHERE event_object_schema = $1 AND trigger_name = 'outbox_notify'",
+            SCHEMA,
+        )
+    finally:
+        await connection.close()
+    return {row[0] for row in tables}, [row[0] for row in versions], int(triggers)
+
+
+async def test_prepare_creates_the_database_and_the_schema(
+    postgres: EmbeddedPostgres, databases: TenantDatabases
+) -> None:
+    name = databases.url(TENANT).rsplit("/", 1)[1]
+    assert not await database_exists(postgres, name)
+
+    await databases.prepare(TENANT)
+
+    assert await database_exists(postgres, name)
+    tables, versions, triggers = await schema_state(databases)
+    assert KERNEL_TABLES | {"hazards", "alembic_version"} <= tables
+    assert versions == [HEAD]
+    assert triggers == 1
+    assert await databases.ping(TENANT)
+
+
+async def test_preparing_twice_changes_nothing(databases: TenantDatabases) -> None:
+    await databases.prepare(TENANT)
+    first = await schema_state(databases)
+
+    await databases.prepare(TENANT)
+
+    assert await schema_state(databases) == first
+
+
+async def test_preparing_concurrently_is_harmless(databases: TenantDatabases) -> None:
+    await asyncio.gather(*(databases.prepare(TENANT) for _ in range(4)))
+
+    tables, versions, triggers = await schema_state(databases)
+    assert tables >= KERNEL_TABLES
+    assert versions == [HEAD]
+    assert triggers == 1
+
+
+async def test_replicas_preparing_at_once_are_harmless(postgres: EmbeddedPostgres) -> None:
+    template = f"anjian_kmig_{uuid.uuid4().hex[:8]}_{{tenant}}"
+    settings = KernelSettings(database_url=postgres.url_for(template), token_secret=SECRET)
+    replicas = [TenantDatabases(settings, SCHEMA, MIGRATIONS) for _ in range(3)]
+    try:
+        await asyncio.gather(*(replica.prepare(TENANT) for replica in replicas))
+        tables, versions, triggers = await schema_state(replicas[0])
+    finally:
+        for replica in replicas:
+            await replica.dispose()
+    assert tables >= KERNEL_TABLES
+    assert versions == [HEAD]
+    assert triggers == 1
