@@ -120,11 +120,18 @@ async def health_status(channel: grpc.aio.Channel, service: str = "") -> int:
 
 
 async def wait_for_health(channel: grpc.aio.Channel, wanted: int, timeout: float = 30) -> None:
-    """Wait until the health service reports `wanted`, or fail after `timeout` seconds."""
+    """Wait until the health service reports `wanted`, or fail after `timeout` seconds.
+
+    A server that does not listen yet (UNAVAILABLE) counts as "not yet".
+    """
     async with asyncio.timeout(timeout):
         while True:
-            if await health_status(channel) == wanted:
-                return
+            try:
+                if await health_status(channel) == wanted:
+                    return
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise
             await asyncio.sleep(0.1)
 
 
