@@ -77,6 +77,7 @@ class Bans:
             violations.add("ban.subject", "required: SUBJECT_INDIVIDUAL or SUBJECT_INTERMEDIARY")
         return "", ""
 
+    # Limitation: bans publish no event and no feed row: the contract has no kind for them.
     async def create(
         self, principal: Principal, request: credit_pb2.CreateBanRequest
     ) -> credit_pb2.Ban:

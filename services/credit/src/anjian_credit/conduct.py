@@ -108,6 +108,7 @@ class ConductRecords:
         today = china_date(now)
         entry = request.credit_record
         violations = Violations()
+        # A direct entry is judged under the table in force on the day it is entered.
         table = self._book.direct_table(today)
         rule = next((r for r in table.rules if r.rule == entry.rule), None) if table else None
         if rule is None:

@@ -44,6 +44,8 @@ def event_handler(tenant: str, book: RuleBook, clock: Clock) -> Handler:
 
     async def handle(connection: AsyncConnection, event: Event) -> None:
         parts = event.subject.split(".")
+        # Limitation: the consumer reads every subject of the tenant, its own credit events
+        # too, and files their ids in the inbox; a multi-filter consumer would skip them.
         if len(parts) != 4 or parts[1] != tenant or parts[2] == OWN_DOMAIN:
             return
         domain, kind = parts[2], parts[3]

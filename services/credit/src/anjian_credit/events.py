@@ -112,5 +112,5 @@ def to_change(row: Row[Any]) -> credit_pb2.CreditChange:
     """A feed row as the API's CreditChange."""
     change = credit_pb2.CreditChange.FromString(row.payload)
     change.sequence = row.sequence
-    change.change_time.CopyFrom(timestamp(row.committed_at))
+    change.change_time.FromDatetime(row.committed_at)
     return change

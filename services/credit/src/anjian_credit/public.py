@@ -90,6 +90,8 @@ class PublicCredit:
         violations.raise_if_any()
         size = min(request.page_size or 20, 100)
         code = normalise_credit_code(query)
+        # Limitation: a name substring is a LIKE scan of the register; a trigram index
+        # (pg_trgm) would keep it fast for hundreds of thousands of enterprises.
         async with self._databases.engine(principal.tenant).connect() as connection:
             rows = (
                 await connection.execute(

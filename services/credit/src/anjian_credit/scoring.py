@@ -34,6 +34,8 @@ class Score:
 def compute(book: RuleBook, records: Iterable[Row[Any]], as_of: date) -> Score:
     """The score as of `as_of` from an enterprise's records."""
     scoring = book.scoring(as_of)
+    # Limitation: a record counts from its conduct date even if it was entered later, so a
+    # score "as of" a past day includes findings made after that day (no as-known-then view).
     items: list[tuple[Row[Any], int, str]] = []
     ordered = sorted(records, key=lambda r: (r.conduct_date, r.created_at, r.id))
     for record in ordered:
