@@ -89,32 +89,62 @@ class Cluster:
         return self.run("helm", *args)
 
 
+KUBE_VERSION = "v1.37.2"
+
+
+def _kwokctl_config(bin_dir: Path) -> dict[str, object]:
+    """Binaries from our cache and free ports for every component, so two test sessions on
+    one machine never collide and nothing is downloaded."""
+    b = str(bin_dir)
+    options: dict[str, object] = {
+        "runtime": "binary",
+        "kubeVersion": KUBE_VERSION,
+        "bindAddress": "127.0.0.1",
+        "kubeApiserverBinary": f"{b}/kube-apiserver",
+        "kubeControllerManagerBinary": f"{b}/kube-controller-manager",
+        "kubeSchedulerBinary": f"{b}/kube-scheduler",
+        "kubectlBinary": f"{b}/kubectl",
+        "etcdBinary": f"{b}/etcd",
+        "kwokControllerBinary": f"{b}/kwok",
+    }
+    ports = (
+        "etcdPort",
+        "etcdPeerPort",
+        "kubeApiserverPort",
+        "kubeControllerManagerPort",
+        "kubeSchedulerPort",
+        "kwokControllerPort",
+    )
+    options |= {port: free_port() for port in ports}
+    return {
+        "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+        "kind": "KwokctlConfiguration",
+        "options": options,
+    }
+
+
 @pytest.fixture(scope="session")
 def cluster(k8s_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A fresh kwok cluster with two simulated nodes, deleted at the end of the session."""
     name = f"anjian-test-{os.getpid()}"
     kwok_home = tmp_path_factory.mktemp("kwok")
+    config = kwok_home / "kwokctl.yaml"
+    config.write_text(yaml.safe_dump(_kwokctl_config(k8s_bin)))
     env = os.environ | {"KWOK_WORKDIR": str(kwok_home)}
-    b = str(k8s_bin)
-    create = [
-        f"{b}/kwokctl", "create", "cluster", "--name", name, "--runtime", "binary",
-        "--kube-apiserver-binary", f"{b}/kube-apiserver",
-        "--kube-controller-manager-binary", f"{b}/kube-controller-manager",
-        "--kube-scheduler-binary", f"{b}/kube-scheduler",
-        "--etcd-binary", f"{b}/etcd", "--kwok-controller-binary", f"{b}/kwok",
-        "--kubeconfig", str(kwok_home / "merged-kubeconfig"), "--wait", "60s",
-    ]  # fmt: skip
+    kwokctl = [str(k8s_bin / "kwokctl"), "--config", str(config), "--name", name]
+    create = [*kwokctl, "create", "cluster", "--wait", "60s"]
+    create += ["--kubeconfig", str(kwok_home / "merged-kubeconfig")]
     subprocess.run(create, check=True, env=env, capture_output=True)
     kubeconfig = kwok_home / "clusters" / name / "kubeconfig.yaml"
     try:
-        scale = [f"{b}/kwokctl", "--name", name, "scale", "node", "--replicas", "2"]
+        scale = [*kwokctl, "scale", "node", "--replicas", "2"]
         subprocess.run(scale, check=True, env=env, capture_output=True)
         ready = Cluster(name, k8s_bin, kubeconfig)
         # Pods need the namespace's default service account, which a controller adds later.
         ready.kubectl("-n", "default", "wait", "--for=create", "serviceaccount/default")
         yield ready
     finally:
-        delete = [f"{b}/kwokctl", "delete", "cluster", "--name", name]
+        delete = [*kwokctl, "delete", "cluster"]
         subprocess.run(delete, check=False, env=env, capture_output=True)
 
 
