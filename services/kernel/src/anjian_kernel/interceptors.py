@@ -38,7 +38,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         details: grpc.HandlerCallDetails,
     ) -> Handler | None:
-        """Wrap the method's handler unless it is health or reflection."""
+        """Wrap the method's handler unless it is health or reflection; refuse the rest."""
         handler = await continuation(details)
         method: str = details.method
         if handler is None or method.startswith(_OPEN_PREFIXES):
@@ -57,7 +57,9 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return handler
+        # Limitation: client-streaming methods are not wrapped, so they are refused
+        # (UNIMPLEMENTED) rather than served without a verified caller.
+        return None
 
     def _authenticate(self, context: Context, method: str) -> None:
         principal = verify_token(self._secret, bearer_token(context.invocation_metadata()))
