@@ -92,11 +92,16 @@ async def test_listing_shortens_the_review_interval_and_removal_restores_it(
     inspector: Caller,
 ) -> None:
     code = new_credit_code()
+    assert not (await inspector.report(enterprise_credit_code=code)).closer_inspection
     # Monday 2 November 2026: five working days is the 9th, two is the 4th.
     assert await submitted_review_due(stack, inspector, code) == date(2026, 11, 9)
 
     await announce(stack, CreditEvent.Kind.KIND_LISTED, code)
     await eventually_due(stack, inspector, code, date(2026, 11, 4))
 
+    flagged = await inspector.report(enterprise_credit_code=code)
+    assert flagged.closer_inspection
+
     await announce(stack, CreditEvent.Kind.KIND_DELISTED, code)
     await eventually_due(stack, inspector, code, date(2026, 11, 9))
+    assert not (await inspector.report(enterprise_credit_code=code)).closer_inspection

@@ -21,7 +21,7 @@ from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_hazard import lifecycle, records
 from anjian_hazard.lifecycle import Step, state_name
-from anjian_hazard.listings import ReviewIntervals, is_listed
+from anjian_hazard.listings import ReviewIntervals, is_listed, listed_now
 from anjian_hazard.names import check_parent, hazard_name, parse_resource
 from anjian_hazard.standards import criterion_text, load_standards
 from anjian_hazard.tables import hazards, kernel
@@ -266,7 +266,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
                         overdue=False,
                         send_back_count=0,
                         production_stopped=False,
-                        closer_inspection=False,
+                        closer_inspection=listed_now(code),
                         reporter=principal.subject,
                         find_time=hazard.find_time.ToDatetime(tzinfo=now.tzinfo)
                         if hazard.HasField("find_time")

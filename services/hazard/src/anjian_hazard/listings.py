@@ -8,7 +8,7 @@ submitted rectifications a shorter review interval.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import ScalarSelect, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,6 +51,11 @@ async def is_listed(connection: AsyncConnection, credit_code: str) -> bool:
             select(exists().where(listed_enterprises.c.credit_code == credit_code))
         )
     )
+
+
+def listed_now(credit_code: str) -> ScalarSelect[bool]:
+    """SQL for "is the enterprise listed", to embed in a statement without a round trip."""
+    return select(exists().where(listed_enterprises.c.credit_code == credit_code)).scalar_subquery()
 
 
 @dataclass(frozen=True)
