@@ -86,3 +86,26 @@ async def test_health_follows_the_database(tmp_path: Path, nats_server: Embedded
             await wait_for_health(service.channel, SERVING, timeout=NOTICE)
     finally:
         await asyncio.to_thread(database.stop)
+
+
+async def test_health_is_not_serving_until_the_bus_can_be_reached(
+    postgres: EmbeddedPostgres, own_nats: EmbeddedNats
+) -> None:
+    await asyncio.to_thread(own_nats.stop)
+    host = build(hazard_settings(postgres.url_for("anjian_khealth_{tenant}"), own_nats.url))
+    starting = asyncio.create_task(host.start())
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{host.port}")
+    try:
+        await wait_for_health(channel, NOT_SERVING)
+        await asyncio.sleep(1)
+        assert await health_status(channel) == NOT_SERVING
+        assert not starting.done()
+
+        await asyncio.to_thread(own_nats.start)
+        await asyncio.wait_for(starting, NOTICE)
+        await wait_for_health(channel, SERVING, timeout=NOTICE)
+    finally:
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        await channel.close()
+        await host.stop()
