@@ -1,0 +1,81 @@
+"""Entry point of the gateway process (`anjian-gateway`) and the app factory."""
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from anjian_gateway import hazards, health, selfinspection
+from anjian_gateway.errors import Refusal, refusal_response
+from anjian_gateway.settings import GatewaySettings
+from anjian_gateway.tracing import instrument_app, setup_tracing
+from anjian_gateway.upstream import Upstream
+from anjian_kernel.logs import setup_logging
+
+DESCRIPTION = """
+HTTP/JSON over Anjian's gRPC APIs for browsers and simple clients.
+
+* **hazards**: the closed loop of a hazard (隐患排查治理): report, grade, rectify,
+  re-inspect, accept, close (排查、整改、复查、验收、销号), with listed supervision
+  (挂牌督办) of major hazards and a full audit trail.
+* **self-inspection**: enterprises' own checklists (一企一标准) and monthly
+  self-inspection returns (企业自查月度申报).
+
+Every `/v1` call needs `Authorization: Bearer <token>`, a token issued for the
+caller's prefecture (州/市); the services verify it. Bad input is answered 422 with
+one entry per bad field, whether FastAPI or the service found it.
+"""
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    """The gateway app; its channel to the hazard service opens and closes with its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.upstream = Upstream(settings.hazard_address, settings.call_deadline_seconds)
+        try:
+            yield
+        finally:
+            await app.state.upstream.close()
+
+    app = FastAPI(
+        title="Anjian gateway",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "hazards", "description": "事故隐患 and their closed loop."},
+            {"name": "self-inspection", "description": "企业自查: checklists and returns."},
+            {"name": "health", "description": "Probes for the orchestrator."},
+        ],
+    )
+    app.state.settings = settings
+    app.add_exception_handler(Refusal, refusal_response)
+    app.include_router(hazards.router)
+    app.include_router(selfinspection.router)
+    app.include_router(health.router)
+    instrument_app(app)
+    return app
+
+
+def main() -> None:
+    """Serve HTTP until SIGTERM (uvicorn finishes requests in flight, then the lifespan ends)."""
+    try:
+        settings = GatewaySettings()
+    except ValidationError as error:
+        for problem in error.errors():
+            variable = "ANJIAN_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"anjian-gateway: {variable}: {problem['msg']}", file=sys.stderr)
+        sys.exit(2)
+    setup_logging(settings.log_level, settings.log_format, "gateway")
+    setup_tracing(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+    )
