@@ -4,6 +4,7 @@ retries and clean-up, object by object."""
 import asyncio
 import base64
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -19,9 +20,10 @@ from lightkube.resources.networking_v1 import NetworkPolicy
 from lightkube.resources.rbac_authorization_v1 import RoleBinding
 from lightkube.types import PatchType
 from nats.js.errors import NotFoundError
-from operator_env import TOKEN_SECRET, AccountsNats, Cluster
+from operator_env import SYSTEM_NAMESPACE, TOKEN_SECRET, AccountsNats, Cluster
 
 from anjian_cli.embedded import EmbeddedPostgres
+from anjian_operator.nats_accounts import SecretAccountStore
 from anjian_operator.prefecture import Prefecture
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -322,3 +324,19 @@ def test_accounts_file_is_valid_json_free_of_secrets(nats_accounts: AccountsNats
         if line.strip().startswith("users:"):
             user = json.loads(line.strip().removeprefix("users: ")[1:-1])
             assert user["password"].startswith("$2")
+
+
+async def test_accounts_secret_store_as_the_operator(kube: AsyncClient) -> None:
+    # The Kubernetes store, with the operator's own (least-privilege) credentials.
+    operator_client = AsyncClient(config=KubeConfig.from_file(os.environ["KUBECONFIG"]))
+    store = SecretAccountStore(operator_client, SYSTEM_NAMESPACE, "anjian-nats-accounts")
+    try:
+        assert await store.read() == {}
+        await store.write({"530100": "A: {}\n", "530300": "B: {}\n"})
+        assert await store.read() == {"530100": "A: {}\n", "530300": "B: {}\n"}
+        await store.write({"530100": "A: {}\n"})
+        assert await store.read() == {"530100": "A: {}\n"}
+    finally:
+        await operator_client.close()
+    data = await secret_data(kube, SYSTEM_NAMESPACE, "anjian-nats-accounts")
+    assert data == {"530100.conf": "A: {}\n", "accounts.conf": "A: {}\n"}

@@ -143,16 +143,20 @@ class SecretAccountStore(AccountStore):
         }
 
     async def write(self, blocks: Mapping[str, str]) -> None:
-        """Apply the Secret with all blocks; keys of removed tenants disappear with the apply."""
-        string_data = {f"{code}.conf": block for code, block in blocks.items()}
-        string_data[AGGREGATE] = self.aggregate(blocks)
+        """Apply the Secret with all blocks; keys of removed tenants disappear with the apply.
+
+        `data` rather than `stringData`: server-side apply tracks each `data` key as ours,
+        so a key left out of the next apply is deleted.
+        """
+        files = {f"{code}.conf": block for code, block in blocks.items()}
+        files[AGGREGATE] = self.aggregate(blocks)
         secret = Secret(
             metadata=ObjectMeta(
                 name=self.name,
                 namespace=self.namespace,
                 labels={"app.kubernetes.io/managed-by": "anjian-operator"},
             ),
-            stringData=string_data,
+            data={key: base64.b64encode(text.encode()).decode() for key, text in files.items()},
         )
         await self.client.apply(secret, field_manager="anjian-operator", force=True)
 
