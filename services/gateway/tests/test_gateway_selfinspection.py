@@ -101,3 +101,30 @@ async def test_missing_checklist_is_404(gateway: Gateway) -> None:
     )
     assert response.status_code == 404
     assert response.json()["status"] == "NOT_FOUND"
+
+
+async def test_hundreds_of_violations_still_arrive_as_one_422(gateway: Gateway) -> None:
+    code = new_credit_code()
+    enterprise = bearer(KUNMING, Role.ENTERPRISE, enterprise=code)
+    base = f"/v1/prefectures/{KUNMING}"
+    await gateway.client.post(
+        f"{base}/checklists",
+        json={"checklist": {"enterprise_credit_code": code, "items": ITEMS}},
+        headers=enterprise,
+    )
+
+    results = [{"code": f"X-{index}", "compliant": False} for index in range(500)]
+    response = await gateway.client.post(
+        f"{base}/selfInspectionReturns",
+        json={
+            "self_inspection_return": {
+                "enterprise_credit_code": code,
+                "month": today().strftime("%Y-%m"),
+                "results": results,
+            }
+        },
+        headers=enterprise,
+    )
+    assert response.status_code == 422, response.text
+    locations = [tuple(error["loc"]) for error in response.json()["detail"]]
+    assert ("body", "self_inspection_return", "results", 499, "notes") in locations

@@ -19,6 +19,13 @@ from anjian_kernel.logs import get_logger
 log = get_logger(__name__)
 Reply = TypeVar("Reply")
 Metadata = tuple[tuple[str, str], ...]
+# A refusal's field violations travel in the `grpc-status-details-bin` trailer; a request
+# with hundreds of bad items outgrows gRPC's default 8/16 KiB metadata limits, which would
+# turn the service's INVALID_ARGUMENT into a RESOURCE_EXHAUSTED with no details.
+_CHANNEL_OPTIONS = [
+    ("grpc.max_metadata_size", 1 << 20),
+    ("grpc.absolute_max_metadata_size", 1 << 20),
+]
 
 
 class Upstream:
@@ -31,7 +38,9 @@ class Upstream:
     def __init__(self, address: str, deadline_seconds: float) -> None:
         self._deadline = deadline_seconds
         # Limitation: plaintext gRPC; in-cluster confidentiality rests on the network policy.
-        self._channel = grpc.aio.insecure_channel(address, interceptors=aio_client_interceptors())
+        self._channel = grpc.aio.insecure_channel(
+            address, options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors()
+        )
         self.hazards = hazard_pb2_grpc.HazardServiceStub(self._channel)
         self.self_inspection = hazard_pb2_grpc.SelfInspectionServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
