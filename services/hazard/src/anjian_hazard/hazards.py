@@ -13,18 +13,18 @@ from datetime import date, datetime
 from typing import Any
 
 import grpc
-from sqlalchemy import Row, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Insert, Row, and_, any_, bindparam, exists, func, select, update
+from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_hazard import lifecycle, records
 from anjian_hazard.lifecycle import Step, state_name
-from anjian_hazard.listings import ReviewIntervals, is_listed, listed_now
+from anjian_hazard.listings import ReviewIntervals, is_listed
 from anjian_hazard.names import check_parent, hazard_name, parse_resource
 from anjian_hazard.standards import criterion_text, load_standards
-from anjian_hazard.tables import hazards, kernel
+from anjian_hazard.tables import hazards, kernel, listed_enterprises
 from anjian_hazard.validation import check_report, check_text
 from anjian_kernel import audit
 from anjian_kernel.auth import Principal, Role, current_principal
@@ -41,6 +41,7 @@ from anjian_kernel.errors import (
 )
 from anjian_kernel.outbox import enqueue
 from anjian_kernel.paging import next_token, page_of
+from anjian_kernel.telemetry import current_trace_id, inject_context
 from anjian_kernel.workdays import CalendarUnknownError, add_working_days
 
 K = HazardEvent.Kind
@@ -208,6 +209,159 @@ async def announce(
         )
 
 
+REPORTED_COLUMNS = (
+    "id",
+    "request_id",
+    "enterprise_credit_code",
+    "enterprise_name",
+    "county_code",
+    "title",
+    "description",
+    "location",
+    "industry",
+    "reporter",
+    "find_time",
+    "created_at",
+    "updated_at",
+)
+"""Columns of a new hazard that come from the report; REPORT sets the others itself."""
+
+
+def report_statement() -> Insert:
+    """The INSERT of a reported hazard, with its likely duplicate and listing found inside it.
+
+    Built once, so a report neither builds nor compiles SQL per call, and the lookups cost
+    no round trip of their own. Parameters are named after REPORTED_COLUMNS, plus
+    `lookup_code`, `lookup_title` and `lookup_location` (title and location as reported).
+    """
+    likely = (
+        select(hazards.c.id)
+        .where(
+            hazards.c.enterprise_credit_code == bindparam("lookup_code"),
+            hazards.c.title == bindparam("lookup_title"),
+            hazards.c.location == bindparam("lookup_location"),
+            hazards.c.state == any_(array(sorted(map(state_name, lifecycle.OPEN_STATES)))),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    listed = select(
+        exists().where(listed_enterprises.c.credit_code == bindparam("lookup_code"))
+    ).scalar_subquery()
+    return (
+        insert(hazards)
+        .values(
+            **{name: bindparam(name) for name in REPORTED_COLUMNS},
+            state=state_name(hazard_pb2.HAZARD_STATE_REPORTED),
+            grade="UNSPECIFIED",
+            likely_duplicate_of=likely,
+            overdue=False,
+            send_back_count=0,
+            production_stopped=False,
+            closer_inspection=listed,
+            version=1,
+        )
+        .on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(*hazards.c)
+    )
+
+
+REPORT = report_statement()
+
+
+def report_values(
+    request: hazard_pb2.ReportHazardRequest, principal: Principal, code: str, now: datetime
+) -> dict[str, Any]:
+    """Parameters of REPORT for one request, under a new hazard id."""
+    hazard = request.hazard
+    return {
+        "id": uuid.uuid4(),
+        "request_id": request.request_id or None,
+        "enterprise_credit_code": code,
+        "enterprise_name": hazard.enterprise_name.strip(),
+        "county_code": hazard.county_code,
+        "title": hazard.title.strip(),
+        "description": hazard.description,
+        "location": hazard.location,
+        "industry": hazard.industry,
+        "reporter": principal.subject,
+        "find_time": hazard.find_time.ToDatetime(tzinfo=now.tzinfo)
+        if hazard.HasField("find_time")
+        else now,
+        "created_at": now,
+        "updated_at": now,
+        "lookup_code": code,
+        "lookup_title": hazard.title,
+        "lookup_location": hazard.location,
+    }
+
+
+AUDITED_COLUMNS = ("resource", "actor", "actor_role", "created_at", "request_id", "trace_id")
+OUTBOX_COLUMNS = ("event_id", "subject", "payload", "headers", "aggregate")
+
+
+def report_records_statement() -> Insert:
+    """The report's audit record and its `hazard.reported` outbox row, in one statement.
+
+    The same rows `audit.record` and `outbox.enqueue` write, inserted together so that
+    both cost one round trip: the audit insert rides in a WITH clause, which PostgreSQL
+    runs to completion although nothing reads it.
+    """
+    audit_record = (
+        kernel.audit_records.insert()
+        .values(
+            **{name: bindparam(f"audit_{name}") for name in AUDITED_COLUMNS},
+            action="ReportHazard",
+            from_state="UNSPECIFIED",
+            to_state=state_name(hazard_pb2.HAZARD_STATE_REPORTED),
+            reason="",
+            outcome=audit.APPLIED,
+            version=1,
+        )
+        .cte("audit_record")
+    )
+    return (
+        kernel.outbox.insert()
+        .values({name: bindparam(name) for name in OUTBOX_COLUMNS})
+        .add_cte(audit_record)
+    )
+
+
+REPORT_RECORDS = report_records_statement()
+
+
+def report_records(
+    request: hazard_pb2.ReportHazardRequest,
+    principal: Principal,
+    hazard: hazard_pb2.Hazard,
+    now: datetime,
+) -> dict[str, Any]:
+    """Parameters of REPORT_RECORDS: who reported `hazard`, and its `hazard.reported` event."""
+    event_id = uuid.uuid4()
+    event = records.hazard_event(
+        event_id=event_id,
+        kind=K.KIND_REPORTED,
+        hazard=hazard,
+        tenant=principal.tenant,
+        actor=principal.subject,
+        at=now,
+        from_state=hazard_pb2.HAZARD_STATE_UNSPECIFIED,
+    )
+    return {
+        "audit_resource": hazard.name,
+        "audit_actor": principal.subject,
+        "audit_actor_role": principal.role.value,
+        "audit_created_at": now,
+        "audit_request_id": request.request_id,
+        "audit_trace_id": current_trace_id(),
+        "event_id": event_id,
+        "subject": subject(principal.tenant, "hazard", records.subject_suffix(K.KIND_REPORTED)),
+        "payload": event.SerializeToString(),
+        "headers": inject_context(),
+        "aggregate": hazard.name,
+    }
+
+
 class HazardService(hazard_pb2_grpc.HazardServiceServicer):
     """gRPC methods of the hazard closed loop."""
 
@@ -234,62 +388,17 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         if not principal.may_see_county(request.hazard.county_code):
             raise PermissionDenied(f"your token is scoped to county {principal.county}")
 
-        hazard = request.hazard
-        hazard_id = uuid.uuid4()
         async with self._databases.engine(principal.tenant).begin() as connection:
-            likely = await connection.scalar(
-                select(hazards.c.id)
-                .where(
-                    hazards.c.enterprise_credit_code == code,
-                    hazards.c.title == hazard.title,
-                    hazards.c.location == hazard.location,
-                    hazards.c.state.in_([state_name(s) for s in lifecycle.OPEN_STATES]),
-                )
-                .limit(1)
-            )
             row = (
-                await connection.execute(
-                    insert(hazards)
-                    .values(
-                        id=hazard_id,
-                        request_id=request.request_id or None,
-                        enterprise_credit_code=code,
-                        enterprise_name=hazard.enterprise_name.strip(),
-                        county_code=hazard.county_code,
-                        title=hazard.title.strip(),
-                        description=hazard.description,
-                        location=hazard.location,
-                        industry=hazard.industry,
-                        state=state_name(hazard_pb2.HAZARD_STATE_REPORTED),
-                        grade="UNSPECIFIED",
-                        likely_duplicate_of=likely,
-                        overdue=False,
-                        send_back_count=0,
-                        production_stopped=False,
-                        closer_inspection=listed_now(code),
-                        reporter=principal.subject,
-                        find_time=hazard.find_time.ToDatetime(tzinfo=now.tzinfo)
-                        if hazard.HasField("find_time")
-                        else now,
-                        created_at=now,
-                        updated_at=now,
-                        version=1,
-                    )
-                    .on_conflict_do_nothing(index_elements=["request_id"])
-                    .returning(*hazards.c)
-                )
+                await connection.execute(REPORT, report_values(request, principal, code, now))
             ).one_or_none()
             if row is None:
                 return await self._replay(connection, principal, request.request_id)
-            name = hazard_name(principal.tenant, hazard_id)
-            attempt = audit.Attempt(
-                name, "ReportHazard", "UNSPECIFIED", row.state, 1, request_id=request.request_id
+            hazard = records.to_hazard(row, principal.tenant)
+            await connection.execute(
+                REPORT_RECORDS, report_records(request, principal, hazard, now)
             )
-            await audit.record(
-                connection, kernel, principal, attempt, at=now, outcome=audit.APPLIED
-            )
-            await announce(connection, principal, row, "UNSPECIFIED", [K.KIND_REPORTED], now)
-        return records.to_hazard(row, principal.tenant)
+        return hazard
 
     async def _replay(
         self, connection: AsyncConnection, principal: Principal, request_id: str
