@@ -3,7 +3,12 @@ every example, and the values checks that must fail loudly."""
 
 import json
 import os
+import shutil
+import signal
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +16,7 @@ import pytest
 import yaml
 from operator_env import CHARTS, Cluster
 
-from anjian_cli.embedded import nats_server_binary
+from anjian_cli.embedded import free_port, nats_server_binary
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -29,6 +34,34 @@ def render(cluster: Cluster, chart: str, *args: str) -> list[dict[str, Any]]:
 
 def _key(doc: dict[str, Any]) -> tuple[str, str]:
     return doc["kind"], doc["metadata"]["name"]
+
+
+def test_operator_command_serves_health_and_stops_on_sigterm(
+    cluster: Cluster, operator: object
+) -> None:
+    # The packaged entry point, as the image runs it, with the chart's service account.
+    # It runs while no Prefecture exists, so it has nothing to race the in-process operator for.
+    port = free_port()
+    env = os.environ | {"ANJIAN_OPERATOR_HEALTH_PORT": str(port), "ANJIAN_LOG_FORMAT": "console"}
+    command = shutil.which("anjian-operator")
+    assert command is not None
+    process = subprocess.Popen([command], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                url = f"http://127.0.0.1:{port}/healthz"
+                with urllib.request.urlopen(url, timeout=1) as reply:
+                    assert reply.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        else:
+            pytest.fail("anjian-operator never served /healthz")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output.decode()
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

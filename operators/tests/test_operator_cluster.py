@@ -218,6 +218,15 @@ async def test_claimed_code_is_reported_not_provisioned(kube: AsyncClient) -> No
     await eventually(lambda: gone(kube, Prefecture, "kunming-again"), "kunming-again deleted")
 
 
+async def test_code_is_immutable(kube: AsyncClient) -> None:
+    with pytest.raises(ApiError) as caught:
+        await kube.patch(
+            Prefecture, "kunming", {"spec": {"code": "530300"}}, patch_type=PatchType.MERGE
+        )
+    assert caught.value.status.code == 422
+    assert "code is immutable" in str(caught.value)
+
+
 async def test_a_service_the_chart_lacks_is_reported(kube: AsyncClient) -> None:
     await create(kube, "zhaotong", code="530600", services=["credit"], retention="Delete")
     obj = await wait_condition(kube, "zhaotong", "Degraded", "True", "DeployFailed")

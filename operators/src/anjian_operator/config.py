@@ -67,6 +67,7 @@ class OperatorSettings(BaseSettings):
         description="Label (value `true`) of namespaces tenant pods may reach: database, bus, OTLP",
     )
     retry_delay_seconds: float = Field(default=10.0, gt=0)
+    health_port: int = Field(default=8080, ge=1, le=65535, description="kopf's /healthz port.")
 
     @model_validator(mode="after")
     def _one_accounts_store(self) -> "OperatorSettings":

@@ -40,6 +40,8 @@ from anjian_operator.prefecture import (
 )
 from anjian_operator.status import report
 
+# The handlers register with kopf's default registry when this module is imported.
+registry = kopf.get_default_registry()
 FIELD_MANAGER = "anjian-operator"
 FINALIZER = "anjian.io/tenant-cleanup"
 READY_RECHECK_SECONDS = 5.0
@@ -77,11 +79,12 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    """Read our settings once; a wrong variable stops the operator with a clear message."""
+    """Tune kopf and build the clients the handlers share."""
     settings.persistence.finalizer = FINALIZER
     settings.posting.level = logging.INFO
     settings.networking.request_timeout = 30
-    memo.runtime = Runtime(OperatorSettings())
+    # `anjian-operator` has checked the settings already; `kopf run -m` has not.
+    memo.runtime = Runtime(memo.get("settings") or OperatorSettings())
 
 
 @kopf.on.cleanup()
