@@ -5,6 +5,7 @@ import uuid
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from google.type.date_pb2 import Date
 from grpc_status import rpc_status
 from hazard_support import KUNMING, QUJING, Caller, HazardStack, hazard_fields, token
 
@@ -194,3 +195,62 @@ async def test_a_page_token_from_another_query_is_refused(inspector: Caller) -> 
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "page_token" in violations_of(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"title": "配电柜\x00接地"}, "hazard.title"),
+        ({"location": "\x00"}, "hazard.location"),
+    ],
+)
+async def test_nul_characters_are_refused_by_name(
+    inspector: Caller, fields: dict[str, object], field: str
+) -> None:
+    code = str(hazard_fields()["enterprise_credit_code"])
+    error = await refused_report(inspector, enterprise_credit_code=code, **fields)
+
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violations_of(error)[field] == "contains a NUL character"
+    assert await count_hazards(inspector, code) == 0
+
+
+async def test_hundreds_of_bad_fields_still_fit_in_the_reply(stack: HazardStack) -> None:
+    code = str(hazard_fields()["enterprise_credit_code"])
+    enterprise = stack.caller(token(KUNMING, Role.ENTERPRISE, enterprise=code))
+    items = [hazard_pb2.ChecklistItem(code="", text="") for _ in range(400)]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await enterprise.self_inspection.CreateChecklist(
+            hazard_pb2.CreateChecklistRequest(
+                parent=f"prefectures/{KUNMING}",
+                checklist=hazard_pb2.Checklist(enterprise_credit_code=code, items=items),
+            ),
+            metadata=enterprise.metadata,
+        )
+
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert 0 < len(violations_of(refused.value)) <= 20
+    assert "more" in refused.value.details()
+
+
+async def test_a_deadline_years_ahead_is_a_typing_error(inspector: Caller) -> None:
+    hazard = await inspector.report()
+    hazard = await inspector.hazards.GradeHazard(
+        hazard_pb2.GradeHazardRequest(
+            name=hazard.name, etag=hazard.etag, grade=hazard_pb2.HAZARD_GRADE_GENERAL
+        ),
+        metadata=inspector.metadata,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await inspector.hazards.AssignRectification(
+            hazard_pb2.AssignRectificationRequest(
+                name=hazard.name,
+                etag=hazard.etag,
+                deadline=Date(year=9999, month=12, day=31),
+                measures="m",
+                responsible_person="p",
+            ),
+            metadata=inspector.metadata,
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "more than a year ahead" in violations_of(refused.value)["deadline"]

@@ -25,7 +25,7 @@ from anjian_hazard.listings import ReviewIntervals, is_listed
 from anjian_hazard.names import check_parent, hazard_name, parse_resource
 from anjian_hazard.standards import criterion_text, load_standards
 from anjian_hazard.tables import hazards, kernel, listed_enterprises
-from anjian_hazard.validation import check_report, check_text
+from anjian_hazard.validation import MAX_DEADLINE_AHEAD, check_report, check_text
 from anjian_kernel import audit
 from anjian_kernel.auth import Principal, Role, current_principal
 from anjian_kernel.bus import subject
@@ -778,6 +778,8 @@ def rectification_deadline(
             return None
         if deadline < today:
             violations.add("deadline", f"{deadline} is in the past (today is {today}, CST)")
+        elif deadline > today + MAX_DEADLINE_AHEAD:
+            violations.add("deadline", f"{deadline} is more than a year ahead")
         return deadline
     try:
         return add_working_days(today, request.working_days)

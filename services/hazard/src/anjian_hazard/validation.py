@@ -25,6 +25,9 @@ TEXT_LIMITS = {
     "request_id": 100,
 }
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_REPORT_DELAY = timedelta(days=366)
+MAX_DEADLINE_AHEAD = timedelta(days=366)
+"""Rectification is ordered within a year; a later date is a typing error."""
 
 
 def check_text(violations: Violations, field: str, value: str, *, required: bool) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 
@@ -38,18 +39,25 @@ class ServiceError(Exception):
         return status_pb2.Status(code=self.code, message=self.message, details=self.details())
 
 
+MAX_REPORTED_VIOLATIONS = 20
+"""Status details travel in gRPC trailers, whose default limit is 8 KiB: report this many."""
+
+
 class InvalidArgument(ServiceError):
     """Bad input: one or more fields fail their rules."""
 
     code = code_pb2.INVALID_ARGUMENT
 
     def __init__(self, violations: Iterable[FieldViolation]) -> None:
-        self.violations = list(violations)
-        summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+        found = list(violations)
+        self.violations = found[:MAX_REPORTED_VIOLATIONS]
+        summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations[:5])
+        if len(found) > 5:
+            summary += f"; and {len(found) - 5} more"
         super().__init__(f"invalid request: {summary}")
 
     def details(self) -> list[any_pb2.Any]:
-        """A `google.rpc.BadRequest` listing every violation."""
+        """A `google.rpc.BadRequest` listing the violations (the first 20 of them)."""
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(
@@ -140,3 +148,20 @@ class Violations:
         """Raise InvalidArgument if anything was recorded."""
         if self._items:
             raise InvalidArgument(self._items)
+
+
+def nul_character_violations(message: Message, prefix: str = "") -> list[FieldViolation]:
+    """Every string field of a request that holds a NUL character, which no text store takes."""
+    found: list[FieldViolation] = []
+    for field, value in message.ListFields():
+        path = f"{prefix}{field.name}"
+        values = list(value) if field.is_repeated else [value]
+        if field.type == field.TYPE_STRING:
+            found += [
+                FieldViolation(path, "contains a NUL character") for t in values if "\x00" in t
+            ]
+        elif field.type == field.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+            for index, item in enumerate(values):
+                suffix = f"[{index}]" if field.is_repeated else ""
+                found += nul_character_violations(item, f"{path}{suffix}.")
+    return found

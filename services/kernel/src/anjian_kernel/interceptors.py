@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 import structlog
+from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
 from anjian_kernel.auth import bearer_token, bind_principal, verify_token
-from anjian_kernel.errors import ServiceError
+from anjian_kernel.errors import InvalidArgument, ServiceError, nul_character_violations
 from anjian_kernel.logs import get_logger
 from anjian_kernel.telemetry import current_trace_id
 
@@ -61,6 +62,14 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         # (UNIMPLEMENTED) rather than served without a verified caller.
         return None
 
+    def _admit(self, request: Any, context: Context, method: str) -> None:
+        """Authenticate the caller, and refuse text no database can store, before any handler."""
+        self._authenticate(context, method)
+        if isinstance(request, Message):
+            nul = nul_character_violations(request)
+            if nul:
+                raise InvalidArgument(nul)
+
     def _authenticate(self, context: Context, method: str) -> None:
         principal = verify_token(self._secret, bearer_token(context.invocation_metadata()))
         bind_principal(principal)
@@ -69,7 +78,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
     def _unary(self, method: str, inner: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         async def call(request: Any, context: Context) -> Any:
             try:
-                self._authenticate(context, method)
+                self._admit(request, context, method)
                 return await inner(request, context)
             except Exception as error:
                 await _abort(context, method, error)
@@ -81,7 +90,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
     ) -> Callable[..., Any]:
         async def call(request: Any, context: Context) -> AsyncIterator[Any]:
             try:
-                self._authenticate(context, method)
+                self._admit(request, context, method)
                 async for reply in inner(request, context):
                     yield reply
             except Exception as error:
