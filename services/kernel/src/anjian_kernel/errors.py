@@ -160,7 +160,7 @@ def nul_character_violations(message: Message, prefix: str = "") -> list[FieldVi
             found += [
                 FieldViolation(path, "contains a NUL character") for t in values if "\x00" in t
             ]
-        elif field.type == field.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+        elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
             for index, item in enumerate(values):
                 suffix = f"[{index}]" if field.is_repeated else ""
                 found += nul_character_violations(item, f"{path}{suffix}.")
