@@ -201,6 +201,8 @@ class NatsAdmin:
                 except TimeoutError:
                     break
                 server_ids.add(json.loads(msg.data)["server"]["id"])
+            if not server_ids:
+                raise NatsUnavailableError("no NATS server answered the system account's ping")
             for server_id in sorted(server_ids):
                 reply = await nc.request(f"$SYS.REQ.SERVER.{server_id}.RELOAD", b"", timeout=5)
                 error = json.loads(reply.data).get("error")

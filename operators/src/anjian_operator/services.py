@@ -6,7 +6,6 @@ service runs, the same one a prefecture would install by hand.
 
 import asyncio
 import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from lightkube.resources.apps_v1 import Deployment
 from anjian_operator.config import OperatorSettings
 from anjian_operator.prefecture import PrefectureSpec, TenantNames
 
-HELM_TIMEOUT_SECONDS = 300
+HISTORY_MAX = 5
 
 
 class HelmError(RuntimeError):
@@ -69,7 +68,6 @@ async def _helm(settings: OperatorSettings, *args: str) -> str:
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=os.environ.copy(),
     )
     output, _ = await process.communicate()
     text = output.decode(errors="replace")
@@ -79,7 +77,8 @@ async def _helm(settings: OperatorSettings, *args: str) -> str:
 
 
 async def install(settings: OperatorSettings, names: TenantNames, spec: PrefectureSpec) -> None:
-    """Install or upgrade the release; helm leaves an unchanged release unchanged."""
+    """Install or upgrade the release. Objects that did not change stay untouched; every
+    retry still records a revision, so the history is capped."""
     values = release_values(settings, names, spec)
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="anjian-values-") as handle:
         json.dump(values, handle)
@@ -94,8 +93,8 @@ async def install(settings: OperatorSettings, names: TenantNames, spec: Prefectu
             names.namespace,
             "--values",
             handle.name,
-            "--timeout",
-            f"{HELM_TIMEOUT_SECONDS}s",
+            "--history-max",
+            str(HISTORY_MAX),
         )
 
 
