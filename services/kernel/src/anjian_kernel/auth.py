@@ -5,6 +5,7 @@ comes from the verified token only, never from a request field.
 """
 
 import contextvars
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,11 @@ def issue_token(secret: str, principal: Principal, ttl: timedelta = timedelta(ho
 
 def verify_token(secret: str, token: str) -> Principal:
     """The principal a token names, or Unauthenticated if it is invalid or expired."""
+    return _verify(secret, token)[0]
+
+
+def _verify(secret: str, token: str) -> tuple[Principal, float]:
+    """The principal a token names and when the token expires (epoch seconds)."""
     try:
         claims = jwt.decode(
             token,
@@ -98,13 +104,38 @@ def verify_token(secret: str, token: str) -> Principal:
     enterprise = claims.get("enterprise")
     if role is Role.ENTERPRISE and not enterprise:
         raise Unauthenticated("an enterprise token must name its enterprise")
-    return Principal(
+    principal = Principal(
         subject=str(claims["sub"]),
         tenant=tenant,
         role=role,
         county=str(county) if county else None,
         enterprise=str(enterprise) if enterprise else None,
     )
+    return principal, float(claims["exp"])
+
+
+class TokenVerifier:
+    """Verifies tokens, remembering each verified one until it expires.
+
+    A caller sends the same token with every call; checking its signature once instead
+    of every time saves a noticeable share of a busy service's CPU.
+    """
+
+    def __init__(self, secret: str, capacity: int = 10_000) -> None:
+        self._secret = secret
+        self._capacity = capacity
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str) -> Principal:
+        """The principal a token names, or Unauthenticated if it is invalid or expired."""
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered[1] > time.time():
+            return remembered[0]
+        principal, expires = _verify(self._secret, token)
+        if len(self._verified) >= self._capacity:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
 
 
 _current: contextvars.ContextVar[Principal] = contextvars.ContextVar("anjian_principal")

@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
-from anjian_kernel.auth import bearer_token, bind_principal, verify_token
+from anjian_kernel.auth import TokenVerifier, bearer_token, bind_principal
 from anjian_kernel.errors import InvalidArgument, ServiceError, nul_character_violations
 from anjian_kernel.logs import get_logger
 from anjian_kernel.telemetry import current_trace_id
@@ -32,7 +32,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates every call and turns exceptions into `google.rpc.Status` replies."""
 
     def __init__(self, token_secret: str) -> None:
-        self._secret = token_secret
+        self._tokens = TokenVerifier(token_secret)
 
     async def intercept_service(
         self,
@@ -71,7 +71,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
                 raise InvalidArgument(nul)
 
     def _authenticate(self, context: Context, method: str) -> None:
-        principal = verify_token(self._secret, bearer_token(context.invocation_metadata()))
+        principal = self._tokens.verify(bearer_token(context.invocation_metadata()))
         bind_principal(principal)
         structlog.contextvars.bind_contextvars(tenant=principal.tenant, method=method)
 

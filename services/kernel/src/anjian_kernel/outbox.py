@@ -11,12 +11,13 @@ aggregate's events in commit order across replicas; the others wait to take over
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf.message import Message
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
-from sqlalchemy import select, text, update
+from opentelemetry.trace import Span, SpanKind
+from sqlalchemy import Row, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anjian_kernel.bus import Bus
@@ -123,8 +124,7 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                await self._publish(row.event_id, row.subject, row.payload, row.headers)
+            await self._publish_batch(rows)
             if rows:
                 await connection.execute(
                     update(outbox)
@@ -133,19 +133,35 @@ class OutboxRelay:
                 )
         return len(rows)
 
-    async def _publish(
-        self, event_id: uuid.UUID, subject: str, payload: bytes, headers: dict[str, str]
-    ) -> None:
-        with tracer.start_as_current_span(
-            f"{subject} publish",
-            context=extract_context(headers),
-            kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "nats",
-                "messaging.destination.name": subject,
-                "messaging.message.id": str(event_id),
-            },
-        ):
-            await self._bus.jetstream.publish(
-                subject, payload, headers={"Nats-Msg-Id": str(event_id), **inject_context()}
-            )
+    async def _publish_batch(self, rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> None:
+        """Send the batch in order, then wait for every acknowledgement.
+
+        One connection keeps the order in which messages are sent, so waiting for the
+        acknowledgements together keeps each aggregate's order and saves a round trip per
+        event. If any fails, the whole batch stays unpublished and is sent again; JetStream
+        drops the ones it already stored by their message id.
+        """
+        jetstream = self._bus.jetstream
+        sent: list[tuple[Span, asyncio.Future[Any]]] = []
+        try:
+            for row in rows:
+                span = tracer.start_span(
+                    f"{row.subject} publish",
+                    context=extract_context(row.headers),
+                    kind=SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "nats",
+                        "messaging.destination.name": row.subject,
+                        "messaging.message.id": str(row.event_id),
+                    },
+                )
+                with trace.use_span(span, end_on_exit=False):
+                    headers = {"Nats-Msg-Id": str(row.event_id), **inject_context()}
+                    acknowledged = await jetstream.publish_async(
+                        row.subject, row.payload, headers=headers
+                    )
+                sent.append((span, acknowledged))
+            await asyncio.gather(*(acknowledged for _, acknowledged in sent))
+        finally:
+            for span, _ in sent:
+                span.end()
