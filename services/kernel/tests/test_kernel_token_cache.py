@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+
 from anjian_kernel.auth import Principal, Role, TokenVerifier, issue_token
 from anjian_kernel.errors import Unauthenticated
 
