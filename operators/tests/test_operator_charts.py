@@ -123,6 +123,8 @@ def test_adding_a_service_is_one_values_entry(cluster: Cluster) -> None:
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["ANJIAN_CREDIT_ADDRESS"] == "anjian-credit:50051"
     assert env["ANJIAN_HAZARD_ADDRESS"] == "anjian-hazard:50051"
+    # The gateway holds no state: it gets no database URL, bus credentials or token key.
+    assert not {"ANJIAN_DATABASE_URL", "ANJIAN_NATS_PASSWORD", "ANJIAN_TOKEN_SECRET"} & set(env)
 
 
 def test_missing_values_are_reported_together(cluster: Cluster) -> None:

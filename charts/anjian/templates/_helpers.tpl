@@ -100,6 +100,8 @@ components listen. Call with (dict "root" $ "name" $name "c" $component).
 {{- $root := .root -}}
 - name: ANJIAN_TENANTS
   value: {{ $root.Values.tenant | quote }}
+{{- /* Only components that hold state see the database, the bus and the token key. */}}
+{{- if ne .c.backends false }}
 - name: ANJIAN_DATABASE_URL
   valueFrom:
     secretKeyRef: {name: {{ include "anjian.databaseSecret" $root }}, key: url}
@@ -118,6 +120,7 @@ components listen. Call with (dict "root" $ "name" $name "c" $component).
 - name: ANJIAN_TOKEN_SECRET
   valueFrom:
     secretKeyRef: {name: {{ include "anjian.authSecret" $root }}, key: secret}
+{{- end }}
 - name: ANJIAN_OTEL_EXPORTER
   value: {{ $root.Values.otel.exporter | quote }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
