@@ -135,11 +135,12 @@ async def _validated(rt: Runtime, body: Any, spec: Any, name: str) -> Prefecture
         # The oldest object with a code owns it, so a later duplicate never takes over.
         mine = (datetime.fromisoformat(body.meta["creationTimestamp"]), name)
         async for other in rt.client.list(Prefecture):
-            theirs = (other.metadata.creationTimestamp, other.metadata.name)
+            meta = other.metadata
+            if meta is None or meta.name == name or meta.creationTimestamp is None:
+                continue
             same_code = (other.spec or {}).get("code") == parsed.code
-            if other.metadata.name != name and same_code and theirs < mine:
-                owner = other.metadata.name
-                raise InvalidSpecError(f"spec.code {parsed.code} is already claimed by {owner}")
+            if same_code and (meta.creationTimestamp, meta.name) < mine:
+                raise InvalidSpecError(f"spec.code {parsed.code} is already claimed by {meta.name}")
     except InvalidSpecError as error:
         await _fail(rt, body, "InvalidSpec", error, permanent=True)
     return parsed
@@ -277,7 +278,7 @@ async def await_services(body: kopf.Body, spec: kopf.Spec, memo: kopf.Memo, **_:
     rt: Runtime = memo.runtime
     names = TenantNames(spec["code"])
     # kopf goes on to this handler even when `provision` failed and waits for a retry.
-    if (body.status or {}).get("provisionedGeneration") != body.meta.get("generation"):
+    if body.status.get("provisionedGeneration") != body.meta.get("generation"):
         raise kopf.TemporaryError("provisioning has not finished", delay=READY_RECHECK_SECONDS)
     waiting = await services.unready_deployments(rt.client, names)
     if waiting:
@@ -310,7 +311,7 @@ async def retire(body: kopf.Body, spec: kopf.Spec, memo: kopf.Memo, **_: Any) ->
     rt: Runtime = memo.runtime
     # Only an object that passed validation (and so owns its code) has a namespace in its
     # status; deleting an invalid or duplicate object must not touch the real tenant.
-    if not (body.status or {}).get("namespace"):
+    if not body.status.get("namespace"):
         return
     try:
         parsed = parse_spec(dict(spec))

@@ -22,6 +22,7 @@ from lightkube import AsyncClient
 from lightkube.core.exceptions import ApiError
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Secret
+from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -169,7 +170,7 @@ class NatsAdmin:
         self.url, self.timeout = url, timeout
         self._system = (system_user, system_password)
 
-    async def _connect(self, user: str, password: str) -> nats.NATS:
+    async def _connect(self, user: str, password: str) -> NatsClient:
         try:
             # nats-py treats 0 attempts as "forever"; 1 means one retry, then give up.
             async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS * 3):

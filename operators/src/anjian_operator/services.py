@@ -113,10 +113,10 @@ async def unready_deployments(client: AsyncClient, names: TenantNames) -> list[s
         namespace=names.namespace,
         labels={"app.kubernetes.io/instance": names.release},
     ):
-        wanted = deployment.spec.replicas if deployment.spec.replicas is not None else 1
-        status = deployment.status
+        spec, status, meta = deployment.spec, deployment.status, deployment.metadata
+        wanted = spec.replicas if spec is not None and spec.replicas is not None else 1
         available = (status.availableReplicas or 0) if status else 0
         updated = (status.updatedReplicas or 0) if status else 0
-        if available < wanted or updated < wanted:
-            waiting.append(deployment.metadata.name)
+        if meta is not None and meta.name and (available < wanted or updated < wanted):
+            waiting.append(meta.name)
     return sorted(waiting)
