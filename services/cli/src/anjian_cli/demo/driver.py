@@ -42,6 +42,7 @@ PARENT = f"prefectures/{TENANT}"
 CALL_TIMEOUT = 30.0
 CHANGE_ATTEMPTS = 3
 LAST_DAY = MONTH_END.date() - timedelta(days=1)
+DATE_LEAD = timedelta(days=2)
 # Deadlines of hazards meant to go overdue fall early enough for detection within the month.
 LAST_OVERDUE_DEADLINE = LAST_DAY - timedelta(days=4)
 
@@ -399,7 +400,12 @@ class CaseStory:
         )
 
     def _rectification_order(self) -> hazard_pb2.AssignRectificationRequest:
-        """The order, with a deadline in November by date or in working days."""
+        """The order: a deadline in November by date, or a count of working days.
+
+        A date deadline is set at least two days ahead, so the order stays valid even if
+        the driver lags behind the clock past a midnight; near the month's end only working
+        days remain, which the service counts from its own today (into December).
+        """
         today = self.driver.clock.today()
         order = hazard_pb2.AssignRectificationRequest(
             name=self.hazard.name,
@@ -409,15 +415,14 @@ class CaseStory:
         )
         if self.case.fate in (Fate.OVERDUE, Fate.LATE):
             day = today + timedelta(days=self.rng.randint(2, 6))
-            earliest = _earliest_deadline(today)
-            order.deadline.CopyFrom(_date(max(min(day, LAST_OVERDUE_DEADLINE), earliest)))
+            order.deadline.CopyFrom(_date(max(min(day, LAST_OVERDUE_DEADLINE), today + DATE_LEAD)))
             return order
         working_days = self.rng.randint(10, 15) if self.case.criterion else self.rng.randint(5, 10)
-        if self.rng.random() < 0.5 and add_working_days(today, working_days) <= LAST_DAY:
+        if self.rng.random() < 0.5 or today + DATE_LEAD > LAST_DAY:
             order.working_days = working_days
         else:
             day = today + timedelta(days=working_days + self.rng.randint(0, 4))
-            order.deadline.CopyFrom(_date(max(min(day, LAST_DAY), _earliest_deadline(today))))
+            order.deadline.CopyFrom(_date(min(day, LAST_DAY)))
         return order
 
     async def _rectify_until_closed(self) -> None:
@@ -557,8 +562,3 @@ def _date(day: date) -> Date:
 
 def _from_date(message: Date) -> date:
     return date(message.year, message.month, message.day)
-
-
-def _earliest_deadline(today: date) -> date:
-    """Tomorrow, but no later than the month's last day (or today, if that is later)."""
-    return min(today + timedelta(days=1), max(today, LAST_DAY))
