@@ -20,11 +20,23 @@ from lightkube.resources.networking_v1 import NetworkPolicy
 from lightkube.resources.rbac_authorization_v1 import RoleBinding
 from lightkube.types import PatchType
 from nats.js.errors import NotFoundError
-from operator_env import SYSTEM_NAMESPACE, TOKEN_SECRET, AccountsNats, Cluster
+from operator_env import (
+    NATS_SYSTEM_PASSWORD,
+    NATS_SYSTEM_USER,
+    SYSTEM_NAMESPACE,
+    TOKEN_SECRET,
+    AccountsNats,
+    Cluster,
+)
 
-from anjian_cli.embedded import EmbeddedPostgres
-from anjian_operator.nats_accounts import SecretAccountStore
-from anjian_operator.prefecture import Prefecture
+from anjian_cli.embedded import EmbeddedPostgres, free_port
+from anjian_operator.nats_accounts import (
+    NatsAdmin,
+    SecretAccountStore,
+    account_block,
+    hash_password,
+)
+from anjian_operator.prefecture import NatsSpec, Prefecture, TenantNames
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -349,3 +361,39 @@ async def test_accounts_secret_store_as_the_operator(kube: AsyncClient) -> None:
         await operator_client.close()
     data = await secret_data(kube, SYSTEM_NAMESPACE, "anjian-nats-accounts")
     assert data == {"530100.conf": "A: {}\n", "accounts.conf": "A: {}\n"}
+
+
+async def test_secret_mode_reaches_nats_once_the_kubelet_syncs(
+    kube: AsyncClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # In Kubernetes the accounts reach nats-server through a mounted Secret that the kubelet
+    # refreshes some time later; a task plays the kubelet, copying the Secret after 3 s.
+    server = AccountsNats(tmp_path_factory.mktemp("nats-secret-mode"), free_port(), free_port())
+    server.start()
+    operator_client = AsyncClient(config=KubeConfig.from_file(os.environ["KUBECONFIG"]))
+    store = SecretAccountStore(operator_client, SYSTEM_NAMESPACE, "anjian-nats-accounts")
+    admin = NatsAdmin(server.url, NATS_SYSTEM_USER, NATS_SYSTEM_PASSWORD, timeout=30)
+    names, password = TenantNames("530700"), "lijiang-password"
+
+    async def kubelet() -> None:
+        await asyncio.sleep(3)
+        data = await secret_data(kube, SYSTEM_NAMESPACE, "anjian-nats-accounts")
+        server.accounts_file.write_text(data["accounts.conf"])
+
+    try:
+        block = account_block(names, hash_password(password), NatsSpec())
+        await store.write({names.code: block})
+        sync = asyncio.create_task(kubelet())
+        await admin.wait_for_credentials(names.nats_user, password)
+        await sync
+        await admin.ensure_stream(names, password, NatsSpec())
+        nc = await nats.connect(server.url, user=names.nats_user, password=password)
+        try:
+            assert (await nc.jetstream().stream_info("ANJIAN_530700")).config.subjects == [
+                "anjian.530700.>"
+            ]
+        finally:
+            await nc.close()
+    finally:
+        await operator_client.close()
+        server.stop()
