@@ -67,11 +67,12 @@ def endpoint_table(stack: Stack) -> Table:
     table.add_row("NATS JetStream", stack.nats.url, f"store {stack.nats.store_dir}")
     table.add_row("NATS monitor", stack.nats.monitor_url, "/healthz /varz /jsz")
     table.add_row("hazard gRPC", stack.hazard_address, "health, reflection")
-    if stack.gateway_url is None:
-        table.add_row("gateway HTTP", "-", "anjian_gateway is not installed")
-    else:
-        table.add_row("gateway HTTP", stack.gateway_url, "/readyz /healthz")
-        table.add_row("OpenAPI", f"{stack.gateway_url}/openapi.json", f"{stack.gateway_url}/docs")
+    table.add_row("credit gRPC", stack.credit_address, "health, reflection")
+    table.add_row("gateway HTTP", stack.gateway_url, "/readyz /healthz")
+    table.add_row("OpenAPI", f"{stack.gateway_url}/openapi.json", f"{stack.gateway_url}/docs")
+    table.add_row(
+        "public credit page", f"{stack.gateway_url}/public/credit", "严重失信主体名单查询"
+    )
     table.add_row("logs", str(stack.logs_dir), ", ".join(sorted(_log_names(stack))))
     table.add_row("tenants", ", ".join(stack.options.tenants), "")
     return table
@@ -108,13 +109,12 @@ def usage(stack: Stack) -> Group:
             f"{stack.hazard_address} list"
         ),
     ]
-    if stack.gateway_url is not None:
-        tenant = stack.options.tenants[0]
-        lines.append(
-            Text(
-                f'curl -H "authorization: Bearer $({issue_command})" '
-                f"{stack.gateway_url}/v1/prefectures/{tenant}/hazards"
-            )
+    tenant = stack.options.tenants[0]
+    lines.append(
+        Text(
+            f'curl -H "authorization: Bearer $({issue_command})" '
+            f"{stack.gateway_url}/v1/prefectures/{tenant}/hazards"
         )
+    )
     lines.append(Text("Ctrl-C stops the stack; data stays in the data directory.", style="dim"))
     return Group(*lines)

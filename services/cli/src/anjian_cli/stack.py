@@ -6,7 +6,6 @@ of their own, so Ctrl-C reaches only the CLI, which then stops them in order: se
 first (SIGTERM, so they drain), then NATS and PostgreSQL.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -35,7 +34,7 @@ from anjian_cli.embedded import (
     _wait_until_ready,
     free_port,
 )
-from anjian_cli.secret import load_or_create_secret
+from anjian_cli.secret import PERSON_KEY_SALT, load_or_create_secret
 
 SERVICE_START_TIMEOUT = 120.0
 STATE_FILE = "stack.json"
@@ -66,6 +65,7 @@ class StackOptions:
     simulated_time: SimulatedTime | None = None
     overdue_scan_interval: float | None = None
     grpc_port: int | None = None
+    credit_port: int | None = None
     http_port: int | None = None
 
 
@@ -78,11 +78,6 @@ def console_script(name: str) -> Path:
     if found is None:
         raise EmbeddedServerError(f"{name} not found; run `uv sync --all-packages`")
     return Path(found)
-
-
-def gateway_installed() -> bool:
-    """Whether the gateway package (and so its console script) is installed."""
-    return importlib.util.find_spec("anjian_gateway.main") is not None
 
 
 class ChildService:
@@ -174,6 +169,7 @@ class Stack:
         self.nats = EmbeddedNats(self.data_dir / "nats")
         self.nats.log_path = self.logs_dir / "nats.log"
         self.grpc_port = options.grpc_port or free_port()
+        self.credit_port = options.credit_port or free_port()
         self.http_port = options.http_port or free_port()
         self.secret = ""
         self.clock_anchor: float | None = None
@@ -185,10 +181,13 @@ class Stack:
         return f"{LOCALHOST}:{self.grpc_port}"
 
     @property
-    def gateway_url(self) -> str | None:
-        """Base URL of the gateway, or None when it is not running."""
-        if not any(service.name == "gateway" for service in self.services):
-            return None
+    def credit_address(self) -> str:
+        """host:port of the credit service's gRPC server."""
+        return f"{LOCALHOST}:{self.credit_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway."""
         return f"http://{LOCALHOST}:{self.http_port}"
 
     def tenant_dsn(self, tenant: str) -> str:
@@ -221,15 +220,25 @@ class Stack:
     def _launch_services(self) -> None:
         """Start the services side by side: together they start faster than in turn."""
         env = self._service_env()
-        hazard_ready = grpc_serving(self.hazard_address)
-        self.services = [ChildService("hazard", env, self.logs_dir, hazard_ready)]
-        if gateway_installed():
-            gateway_env = env | {
-                "ANJIAN_HTTP_PORT": str(self.http_port),
-                "ANJIAN_HAZARD_ADDRESS": self.hazard_address,
-            }
-            gateway_ready = http_ready(f"http://{LOCALHOST}:{self.http_port}/readyz")
-            self.services.append(ChildService("gateway", gateway_env, self.logs_dir, gateway_ready))
+        credit_env = env | {
+            "ANJIAN_GRPC_PORT": str(self.credit_port),
+            "ANJIAN_PERSON_KEY_SALT": PERSON_KEY_SALT.load_or_create(self.data_dir),
+        }
+        gateway_env = env | {
+            "ANJIAN_HTTP_PORT": str(self.http_port),
+            "ANJIAN_HAZARD_ADDRESS": self.hazard_address,
+            "ANJIAN_CREDIT_ADDRESS": self.credit_address,
+        }
+        self.services = [
+            ChildService("hazard", env, self.logs_dir, grpc_serving(self.hazard_address)),
+            ChildService("credit", credit_env, self.logs_dir, grpc_serving(self.credit_address)),
+            ChildService(
+                "gateway",
+                gateway_env,
+                self.logs_dir,
+                http_ready(f"http://{LOCALHOST}:{self.http_port}/readyz"),
+            ),
+        ]
         for service in self.services:
             service.launch()
 
@@ -282,6 +291,7 @@ class Stack:
             "nats": self.nats.url,
             "nats_monitor": self.nats.monitor_url,
             "hazard_grpc": self.hazard_address,
+            "credit_grpc": self.credit_address,
             "gateway_http": self.gateway_url,
             "tenants": self.options.tenants,
             "logs": str(self.logs_dir),
