@@ -156,20 +156,23 @@ main() {
     install_operator
     create_tenants
 
-    # Tenant i gets gateway 18080+i and hazard 15051+i on 127.0.0.1.
+    # Tenant i gets gateway 18080+i, hazard 15051+i and credit 16051+i on 127.0.0.1.
     local i=0 endpoints="{" code ns
     for code in "${tenants[@]}"; do
         ns="anjian-$code"
         port_forward "$ns" svc/anjian-gateway $((18080 + i)) 8080
         port_forward "$ns" svc/anjian-hazard $((15051 + i)) 50051
+        port_forward "$ns" svc/anjian-credit $((16051 + i)) 50051
         endpoints+="\"$code\": {\"gateway\": \"http://127.0.0.1:$((18080 + i))\","
-        endpoints+=" \"hazard\": \"127.0.0.1:$((15051 + i))\"},"
+        endpoints+=" \"hazard\": \"127.0.0.1:$((15051 + i))\","
+        endpoints+=" \"credit\": \"127.0.0.1:$((16051 + i))\"},"
         i=$((i + 1))
     done
     endpoints="${endpoints%,}}"
     sleep 3
 
     log "running the e2e suite against $endpoints"
+    # Limitation: the cluster's clock runs in real time, so journeys that wait out a deadline skip.
     ANJIAN_E2E_TARGET=kind \
     ANJIAN_E2E_ENDPOINTS="$endpoints" \
     ANJIAN_E2E_TOKEN_SECRET="$(secret token-secret)" \

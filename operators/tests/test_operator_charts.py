@@ -97,30 +97,31 @@ def test_suite_installs_and_becomes_ready(cluster: Cluster) -> None:
         cluster.kubectl("-n", "anjian-standalone", "get", "deployments", "-o", "json")
     )
     ready = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in status["items"]}
-    assert ready == {"anjian-gateway": 2, "anjian-hazard": 2}
+    assert ready == {"anjian-credit": 1, "anjian-gateway": 2, "anjian-hazard": 2}
     cluster.helm("uninstall", "anjian", "--namespace", "anjian-standalone", "--wait")
 
 
 def test_adding_a_service_is_one_values_entry(cluster: Cluster) -> None:
-    credit = {
+    occhealth = {
         "enabled": True,
-        "command": ["anjian-credit"],
+        "command": ["anjian-occhealth"],
         "protocol": "grpc",
         "port": 50051,
-        "grpcService": "anjian.credit.v1.CreditService",
+        "grpcService": "anjian.occhealth.v1.OccupationalHealthService",
     }
     docs = render(
         cluster, str(SUITE), "-f", str(SUITE / "examples" / "operator-managed.yaml"),
-        "--set-json", f"components.credit={json.dumps(credit)}",
+        "--set-json", f"components.occhealth={json.dumps(occhealth)}",
     )  # fmt: skip
     kinds = {_key(d) for d in docs}
-    assert ("Deployment", "anjian-credit") in kinds
-    assert ("Service", "anjian-credit") in kinds
-    assert ("PodDisruptionBudget", "anjian-credit") in kinds
-    assert ("Pod", "anjian-credit-test") in kinds
+    assert ("Deployment", "anjian-occhealth") in kinds
+    assert ("Service", "anjian-occhealth") in kinds
+    assert ("PodDisruptionBudget", "anjian-occhealth") in kinds
+    assert ("Pod", "anjian-occhealth-test") in kinds
     gateway: Any = next(d for d in docs if _key(d) == ("Deployment", "anjian-gateway"))
     container = gateway["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ANJIAN_OCCHEALTH_ADDRESS"] == "anjian-occhealth:50051"
     assert env["ANJIAN_CREDIT_ADDRESS"] == "anjian-credit:50051"
     assert env["ANJIAN_HAZARD_ADDRESS"] == "anjian-hazard:50051"
     # The gateway holds no state: it gets no database URL, bus credentials or token key.

@@ -165,7 +165,8 @@ async def test_provisions_every_object_of_a_tenant(
     assert creds["password"] not in nats_accounts.accounts_file.read_text()
 
     deployments = [d async for d in kube.list(Deployment, namespace=ns)]
-    assert sorted(d.metadata.name for d in deployments) == ["anjian-gateway", "anjian-hazard"]
+    names = sorted(d.metadata.name for d in deployments)
+    assert names == ["anjian-credit", "anjian-gateway", "anjian-hazard"]
     hazard = next(d for d in deployments if d.metadata.name == "anjian-hazard")
     env = {e.name: e for e in hazard.spec.template.spec.containers[0].env}
     assert env["ANJIAN_TENANTS"].value == "530100"
@@ -240,9 +241,9 @@ async def test_code_is_immutable(kube: AsyncClient) -> None:
 
 
 async def test_a_service_the_chart_lacks_is_reported(kube: AsyncClient) -> None:
-    await create(kube, "zhaotong", code="530600", services=["credit"], retention="Delete")
+    await create(kube, "zhaotong", code="530600", services=["elevator"], retention="Delete")
     obj = await wait_condition(kube, "zhaotong", "Degraded", "True", "DeployFailed")
-    assert "no component credit" in condition(obj, "Degraded")["message"]
+    assert "no component elevator" in condition(obj, "Degraded")["message"]
     await kube.delete(Prefecture, "zhaotong")
     await eventually(lambda: gone(kube, Prefecture, "zhaotong"), "zhaotong deleted")
 

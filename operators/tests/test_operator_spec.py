@@ -30,7 +30,7 @@ def test_reports_every_problem_at_once() -> None:
 def test_spec_defaults_keep_data() -> None:
     spec = parse_spec({"code": "530100"})
     assert spec.retention.value == "Retain"
-    assert spec.services == ["gateway", "hazard"]
+    assert spec.services == ["credit", "gateway", "hazard"]
 
 
 def test_names_derive_from_the_code() -> None:

@@ -62,7 +62,7 @@ class PrefectureSpec(_Camel):
 
     code: str
     display_name: str = ""
-    services: list[str] = Field(default_factory=lambda: ["gateway", "hazard"])
+    services: list[str] = Field(default_factory=lambda: ["credit", "gateway", "hazard"])
     replicas: int = Field(default=1, ge=0)
     quota: Quota = Field(default_factory=Quota)
     database: DatabaseSpec = Field(default_factory=DatabaseSpec)
