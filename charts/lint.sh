@@ -16,8 +16,12 @@ if [[ -z "$helm" ]]; then
     echo "helm not found: run scripts/k8s-build-control-plane.sh" >&2
     exit 1
 fi
-# Pinned, run through uv so CI needs nothing installed by hand.
-check_jsonschema=(uvx --quiet --from "check-jsonschema==0.39.0" check-jsonschema)
+# The workspace's own copy when the dev group has it, else a pinned one through uvx.
+if uv run --frozen --quiet check-jsonschema --version >/dev/null 2>&1; then
+    check_jsonschema=(uv run --frozen --quiet check-jsonschema)
+else
+    check_jsonschema=(uvx --quiet --from "check-jsonschema==0.39.0" check-jsonschema)
+fi
 
 for chart in "$here"/anjian "$here"/anjian-operator; do
     name="$(basename "$chart")"
