@@ -11,7 +11,7 @@ GRPCURL_VERSION := v1.9.4
 PROTO_DEPS := build/proto-deps
 
 .PHONY: help setup proto proto-check proto-deps lint test run up bench e2e e2e-kind \
-	images charts-lint grpcurl clean
+	images charts-lint k8s-tools grpcurl clean
 
 help: ## list the targets with what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' \
@@ -70,6 +70,9 @@ images: ## build the container images
 
 charts-lint: ## lint the Helm charts and test the values schema
 	bash charts/lint.sh
+
+k8s-tools: ## build kube-apiserver, etcd, kwok, kubectl and helm from the Go module proxy (cached)
+	bash scripts/k8s-build-control-plane.sh
 
 grpcurl: bin/grpcurl ## install grpcurl into ./bin (needs Go)
 
