@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, datetime
 
 import grpc
+import uvloop
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, Uuid
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -120,7 +121,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--pool-size", type=int, default=10)
     args = parser.parse_args()
-    asyncio.run(serve(args.database_url, args.port, args.pool_size))
+    # The service's event loop (anjian_kernel.server.run), so both stand on the same runtime.
+    uvloop.run(serve(args.database_url, args.port, args.pool_size))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """Entry point of the hazard service process (`anjian-hazard`)."""
 
-import asyncio
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -21,7 +20,7 @@ from anjian_kernel.database import TenantDatabases
 from anjian_kernel.inbox import InboxConsumer
 from anjian_kernel.logs import setup_logging
 from anjian_kernel.outbox import OutboxRelay
-from anjian_kernel.server import ServiceHost
+from anjian_kernel.server import ServiceHost, run
 from anjian_kernel.settings import KernelSettings
 from anjian_kernel.telemetry import setup_telemetry
 
@@ -109,7 +108,7 @@ def main() -> None:
         sys.exit(2)
     setup_logging(settings.log_level, settings.log_format, "hazard")
     setup_telemetry(settings, "anjian-hazard")
-    asyncio.run(serve(settings))
+    run(serve(settings))
 
 
 async def serve(settings: HazardSettings) -> None:

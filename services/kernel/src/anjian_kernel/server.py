@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import grpc
+import uvloop
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -31,6 +32,15 @@ log = get_logger(__name__)
 
 Background = Callable[[], list[Coroutine[Any, Any, None]]]
 """Builds the service's long-running tasks once the bus and databases are ready."""
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a service process's main coroutine on the platform's event loop, uvloop.
+
+    uvloop's transports and scheduling are written in C, which takes a few per cent off
+    the CPU a call costs (asyncpg and nats write through them); grpc.aio runs on it as is.
+    """
+    uvloop.run(main)
 
 
 class ServiceHost:
