@@ -82,13 +82,13 @@ Industry = Literal[
 ]
 
 
-class _Body(BaseModel):
+class StrictBody(BaseModel):
     """A request body: unknown fields are refused so a misspelt field is not silently lost."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class HazardDraft(_Body):
+class HazardDraft(StrictBody):
     """A hazard as reported (隐患登记); the service sets name, state and the rest."""
 
     enterprise_credit_code: CreditCode
@@ -119,7 +119,7 @@ class HazardDraft(_Body):
         return hazard
 
 
-class ReportHazardBody(_Body):
+class ReportHazardBody(StrictBody):
     """Body of ReportHazard."""
 
     hazard: HazardDraft
@@ -132,7 +132,7 @@ class ReportHazardBody(_Body):
         )
 
 
-class CriterionChoice(_Body):
+class CriterionChoice(StrictBody):
     """The checklist item that makes a hazard major; see `GET /v1/majorHazardStandards`."""
 
     standard: Text = Field(min_length=1, max_length=100, examples=["chemicals"])
@@ -140,7 +140,7 @@ class CriterionChoice(_Body):
     item: Text = Field(min_length=1, max_length=100, examples=["CH-2017-01"])
 
 
-class GradeBody(_Body):
+class GradeBody(StrictBody):
     """Body of `:grade` (评估定级)."""
 
     etag: Etag
@@ -160,7 +160,7 @@ class GradeBody(_Body):
         return request
 
 
-class AssignRectificationBody(_Body):
+class AssignRectificationBody(StrictBody):
     """Body of `:assignRectification` (下达整改): set exactly one of deadline and working_days."""
 
     etag: Etag
@@ -197,7 +197,7 @@ class AssignRectificationBody(_Body):
         return request
 
 
-class SubmitRectificationBody(_Body):
+class SubmitRectificationBody(StrictBody):
     """Body of `:submitRectification`: the enterprise reports the rectification done."""
 
     etag: Etag
@@ -208,7 +208,7 @@ class SubmitRectificationBody(_Body):
         return hazard_pb2.SubmitRectificationRequest(name=name, etag=self.etag, report=self.report)
 
 
-class ReviewBody(_Body):
+class ReviewBody(StrictBody):
     """Body of `:reinspect` (复查), `:accept` (验收) and `:close` (销号)."""
 
     etag: Etag
@@ -219,7 +219,7 @@ class ReviewBody(_Body):
         return request_type(name=name, etag=self.etag, notes=self.notes)
 
 
-class SendBackBody(_Body):
+class SendBackBody(StrictBody):
     """Body of `:sendBack`: back to rectification, with the reason (required)."""
 
     etag: Etag
@@ -230,7 +230,7 @@ class SendBackBody(_Body):
         return hazard_pb2.SendBackHazardRequest(name=name, etag=self.etag, reason=self.reason)
 
 
-class MarkDuplicateBody(_Body):
+class MarkDuplicateBody(StrictBody):
     """Body of `:markDuplicate`."""
 
     etag: Etag
@@ -249,7 +249,7 @@ class MarkDuplicateBody(_Body):
         )
 
 
-class ListedSupervisionBody(_Body):
+class ListedSupervisionBody(StrictBody):
     """Body of `:placeUnderListedSupervision` (挂牌督办); the hazard must be major and open."""
 
     etag: Etag
@@ -266,21 +266,21 @@ class ListedSupervisionBody(_Body):
         )
 
 
-class ChecklistItemDraft(_Body):
+class ChecklistItemDraft(StrictBody):
     """One item of an enterprise's checklist."""
 
     code: Text = Field(min_length=1, max_length=40, description="Unique within the checklist.")
     text: Text = Field(min_length=1, max_length=1000, description="What to check.")
 
 
-class ChecklistDraft(_Body):
+class ChecklistDraft(StrictBody):
     """An enterprise's checklist (一企一标准); the service numbers the version."""
 
     enterprise_credit_code: CreditCode
     items: list[ChecklistItemDraft] = Field(min_length=1, max_length=500)
 
 
-class CreateChecklistBody(_Body):
+class CreateChecklistBody(StrictBody):
     """Body of CreateChecklist."""
 
     checklist: ChecklistDraft
@@ -297,7 +297,7 @@ class CreateChecklistBody(_Body):
         return hazard_pb2.CreateChecklistRequest(parent=parent, checklist=checklist)
 
 
-class ItemResultDraft(_Body):
+class ItemResultDraft(StrictBody):
     """The result for one checklist item."""
 
     code: Text = Field(min_length=1, max_length=40)
@@ -305,7 +305,7 @@ class ItemResultDraft(_Body):
     notes: Text = Field(default="", max_length=2000, description="Required when not compliant.")
 
 
-class SelfInspectionReturnDraft(_Body):
+class SelfInspectionReturnDraft(StrictBody):
     """A monthly self-inspection return (企业自查月度申报)."""
 
     enterprise_credit_code: CreditCode
@@ -324,7 +324,7 @@ class SelfInspectionReturnDraft(_Body):
     )
 
 
-class SubmitSelfInspectionReturnBody(_Body):
+class SubmitSelfInspectionReturnBody(StrictBody):
     """Body of SubmitSelfInspectionReturn."""
 
     self_inspection_return: SelfInspectionReturnDraft

@@ -1,10 +1,9 @@
-"""What every API route needs: the caller's token, the upstream channel, common parameters.
+"""What every API route needs: the caller's token, the upstream channels, common parameters.
 
 The gateway reads no claim of the token: it only checks that one was sent, in a form
 that can travel as gRPC metadata, and passes it on for the service to verify.
 """
 
-import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request, Security
@@ -13,11 +12,9 @@ from pydantic import BaseModel, Field
 
 from anjian_gateway.bodies import INT32_MAX, Text
 from anjian_gateway.errors import unauthenticated
-from anjian_gateway.upstream import Metadata, Upstream
+from anjian_gateway.settings import TOKEN_SHAPE
+from anjian_gateway.upstream import CreditUpstream, HazardUpstream, Metadata
 
-# RFC 6750 b64token: anything else cannot be a token the services issued, and some of it
-# (non-ASCII, control characters) cannot be sent as gRPC metadata at all.
-_TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 _bearer = HTTPBearer(
     auto_error=False,
     description="A token issued for the caller's prefecture (tenant); the services verify it.",
@@ -30,19 +27,26 @@ async def caller_metadata(
     """The gRPC metadata that carries the caller's bearer token on to the service."""
     if credentials is None:
         raise unauthenticated("send the header `Authorization: Bearer <token>`")
-    if not _TOKEN.match(credentials.credentials):
+    if not TOKEN_SHAPE.match(credentials.credentials):
         raise unauthenticated("the bearer token is malformed")
     return (("authorization", f"Bearer {credentials.credentials}"),)
 
 
-def upstream(request: Request) -> Upstream:
+def upstream(request: Request) -> HazardUpstream:
     """The app's channel to the hazard service."""
-    channel: Upstream = request.app.state.upstream
+    channel: HazardUpstream = request.app.state.upstream
+    return channel
+
+
+def credit_upstream(request: Request) -> CreditUpstream:
+    """The app's channel to the credit service."""
+    channel: CreditUpstream = request.app.state.credit
     return channel
 
 
 Caller = Annotated[Metadata, Depends(caller_metadata)]
-Service = Annotated[Upstream, Depends(upstream)]
+Service = Annotated[HazardUpstream, Depends(upstream)]
+Credit = Annotated[CreditUpstream, Depends(credit_upstream)]
 Prefecture = Annotated[
     str,
     Path(
@@ -82,5 +86,5 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         "A stale etag (ABORTED: read again and retry), a step out of order "
         "(FAILED_PRECONDITION) or a duplicate (ALREADY_EXISTS)."
     ),
-    503: _problem("The hazard service is unavailable or did not answer in time."),
+    503: _problem("The service behind the route is unavailable or did not answer in time."),
 }

@@ -38,9 +38,9 @@ HTTP_STATUS: Mapping[grpc.StatusCode, int] = {
 UPSTREAM_FAILURE = 502
 # These come from the gRPC transport, not the service; their text names internal addresses.
 _TRANSPORT_MESSAGES = {
-    grpc.StatusCode.UNAVAILABLE: "the hazard service is unavailable; try again shortly",
-    grpc.StatusCode.DEADLINE_EXCEEDED: "the hazard service did not answer in time",
-    grpc.StatusCode.CANCELLED: "the call to the hazard service was cancelled",
+    grpc.StatusCode.UNAVAILABLE: "the {service} service is unavailable; try again shortly",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "the {service} service did not answer in time",
+    grpc.StatusCode.CANCELLED: "the call to the {service} service was cancelled",
 }
 
 DetailT = TypeVar("DetailT", error_details_pb2.BadRequest, error_details_pb2.PreconditionFailure)
@@ -52,11 +52,13 @@ class Origin:
     """Where a gRPC request's fields came from in the HTTP request, to locate violations.
 
     `path` maps a top-level request field to the path parameter it was built from
-    (`name` → `hazard_id`); every other field came from `default` (`body` or `query`).
+    (`name` → `hazard_id`); every other field came from `default` (`body` or `query`),
+    under its own name unless `renamed` gives the HTTP one (`query` → `q`).
     """
 
     default: str
     path: Mapping[str, str] = field(default_factory=dict)
+    renamed: Mapping[str, str] = field(default_factory=dict)
 
     def locate(self, field_path: str) -> list[str | int]:
         """The FastAPI-style `loc` of a violation's field path, e.g. `items[0].code`."""
@@ -66,6 +68,8 @@ class Origin:
         if parts and parts[0] in self.path:
             # A resource name was composed from path parameters; the id is what was bad.
             return ["path", self.path[str(parts[0])]]
+        if parts and parts[0] in self.renamed:
+            return [self.default, self.renamed[str(parts[0])], *parts[1:]]
         return [self.default, *parts]
 
 
@@ -90,10 +94,11 @@ def unauthenticated(message: str) -> Refusal:
     )
 
 
-def refusal_of(error: grpc.aio.AioRpcError, origin: Origin) -> Refusal:
-    """The HTTP response for a failed gRPC call."""
+def refusal_of(error: grpc.aio.AioRpcError, origin: Origin, service: str) -> Refusal:
+    """The HTTP response for a failed gRPC call to `service` (`hazard`, `credit`)."""
     code = error.code()
-    message = _TRANSPORT_MESSAGES.get(code) or error.details() or code.name
+    transport = _TRANSPORT_MESSAGES.get(code)
+    message = transport.format(service=service) if transport else error.details() or code.name
     status = _rich_status(error)
     if code is grpc.StatusCode.INVALID_ARGUMENT:
         return Refusal(422, {"detail": _field_errors(status, message, origin)})

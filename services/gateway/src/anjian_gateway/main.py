@@ -8,11 +8,11 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from anjian_gateway import hazards, health, selfinspection
+from anjian_gateway import credit, hazards, health, public, public_page, selfinspection
 from anjian_gateway.errors import Refusal, refusal_response
 from anjian_gateway.settings import GatewaySettings
 from anjian_gateway.tracing import instrument_app, setup_tracing
-from anjian_gateway.upstream import Upstream
+from anjian_gateway.upstream import CreditUpstream, HazardUpstream
 from anjian_kernel.logs import setup_logging
 
 DESCRIPTION = """
@@ -23,22 +23,30 @@ HTTP/JSON over Anjian's gRPC APIs for browsers and simple clients.
   (挂牌督办) of major hazards and a full audit trail.
 * **self-inspection**: enterprises' own checklists (一企一标准) and monthly
   self-inspection returns (企业自查月度申报).
+* **credit**: the enterprise register, credit records and scores, the
+  serious-dishonesty list (严重失信主体名单) with credit repair (信用修复), and bans.
+* **public**: the anonymous credit query (also as the page `/public/credit`) and the
+  change feed partner credit platforms pull.
 
 Every `/v1` call needs `Authorization: Bearer <token>`, a token issued for the
-caller's prefecture (州/市); the services verify it. Bad input is answered 422 with
-one entry per bad field, whether FastAPI or the service found it.
+caller's prefecture (州/市); the services verify it. The public query alone needs
+none. Bad input is answered 422 with one entry per bad field, whether FastAPI or the
+service found it.
 """
 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
-    """The gateway app; its channel to the hazard service opens and closes with its lifespan."""
+    """The gateway app; its channels to the services open and close with its lifespan."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.upstream = Upstream(settings.hazard_address, settings.call_deadline_seconds)
+        deadline = settings.call_deadline_seconds
+        app.state.upstream = HazardUpstream(settings.hazard_address, deadline)
+        app.state.credit = CreditUpstream(settings.credit_address, deadline)
         try:
             yield
         finally:
+            await app.state.credit.close()
             await app.state.upstream.close()
 
     app = FastAPI(
@@ -49,6 +57,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         openapi_tags=[
             {"name": "hazards", "description": "事故隐患 and their closed loop."},
             {"name": "self-inspection", "description": "企业自查: checklists and returns."},
+            {"name": "credit", "description": "信用: register, records, list, repair, bans."},
+            {"name": "public", "description": "公开查询 (anonymous) and the partners' feed."},
             {"name": "health", "description": "Probes for the orchestrator."},
         ],
     )
@@ -56,6 +66,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_exception_handler(Refusal, refusal_response)
     app.include_router(hazards.router)
     app.include_router(selfinspection.router)
+    app.include_router(credit.router)
+    app.include_router(public.router)
+    app.include_router(public_page.router)
     app.include_router(health.router)
     instrument_app(app)
     return app

@@ -19,7 +19,7 @@ from anjian.common.v1 import audit_pb2
 from anjian.hazard.v1 import hazard_pb2
 
 
-def _proto_enum(wrapper: EnumTypeWrapper, name: str, doc: str) -> type[StrEnum]:
+def proto_enum(wrapper: EnumTypeWrapper, name: str, doc: str) -> type[StrEnum]:
     """A StrEnum of a proto enum's value names, so the two never drift apart."""
     names = [value.name for value in wrapper.DESCRIPTOR.values]
     enum = StrEnum(name, [(value, value) for value in names])
@@ -27,17 +27,17 @@ def _proto_enum(wrapper: EnumTypeWrapper, name: str, doc: str) -> type[StrEnum]:
     return enum
 
 
-HazardState = _proto_enum(
+HazardState = proto_enum(
     hazard_pb2.HazardState,
     "HazardState",
     "Where a hazard stands in its closed loop: 登记 → 定级 → 整改 → 复查 → 验收 → 销号.",
 )
-HazardGrade = _proto_enum(
+HazardGrade = proto_enum(
     hazard_pb2.HazardGrade,
     "HazardGrade",
     "一般事故隐患 (GENERAL) or 重大事故隐患 (MAJOR); UNSPECIFIED until graded.",
 )
-AuditOutcome = _proto_enum(
+AuditOutcome = proto_enum(
     audit_pb2.AuditRecord.Outcome,
     "AuditOutcome",
     "Whether an attempted change was applied or refused.",

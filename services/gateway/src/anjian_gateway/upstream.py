@@ -1,4 +1,4 @@
-"""The gateway's side of the hazard service's gRPC API: one channel, its stubs, the calls.
+"""The gateway's side of the services' gRPC APIs: a channel to each, its stubs, the calls.
 
 Every call carries the caller's own bearer token as `authorization` metadata (the
 service verifies it and decides), the trace context (through the OpenTelemetry client
@@ -12,6 +12,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
+from anjian.credit.v1 import credit_pb2_grpc
 from anjian.hazard.v1 import hazard_pb2_grpc
 from anjian_gateway.errors import Origin, refusal_of
 from anjian_kernel.logs import get_logger
@@ -29,20 +30,19 @@ _CHANNEL_OPTIONS = [
 
 
 class Upstream:
-    """A channel to the hazard service; made when the app starts, closed when it stops.
+    """A channel to one service; made when the app starts, closed when it stops.
 
     Made inside the running event loop, because a `grpc.aio` channel belongs to the loop
     that created it. It connects lazily and reconnects on its own.
     """
 
-    def __init__(self, address: str, deadline_seconds: float) -> None:
+    def __init__(self, service: str, address: str, deadline_seconds: float) -> None:
+        self.service = service
         self._deadline = deadline_seconds
         # Limitation: plaintext gRPC; in-cluster confidentiality rests on the network policy.
         self._channel = grpc.aio.insecure_channel(
             address, options=_CHANNEL_OPTIONS, interceptors=aio_client_interceptors()
         )
-        self.hazards = hazard_pb2_grpc.HazardServiceStub(self._channel)
-        self.self_inspection = hazard_pb2_grpc.SelfInspectionServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     async def close(self) -> None:
@@ -60,11 +60,12 @@ class Upstream:
         try:
             return await method(request, metadata=metadata, timeout=self._deadline)
         except grpc.aio.AioRpcError as error:
-            refusal = refusal_of(error, origin)
+            refusal = refusal_of(error, origin, self.service)
             if refusal.status_code >= 500:
                 # The caller did nothing wrong: operators need to hear of it.
                 log.warning(
                     "upstream_failed",
+                    service=self.service,
                     code=error.code().name,
                     status=refusal.status_code,
                     reason=error.details(),
@@ -83,3 +84,21 @@ class Upstream:
             if reply.status != health_pb2.HealthCheckResponse.SERVING:
                 return False
         return True
+
+
+class HazardUpstream(Upstream):
+    """The hazard service: hazards and self-inspection."""
+
+    def __init__(self, address: str, deadline_seconds: float) -> None:
+        super().__init__("hazard", address, deadline_seconds)
+        self.hazards = hazard_pb2_grpc.HazardServiceStub(self._channel)
+        self.self_inspection = hazard_pb2_grpc.SelfInspectionServiceStub(self._channel)
+
+
+class CreditUpstream(Upstream):
+    """The credit service: the officials' API and the public one."""
+
+    def __init__(self, address: str, deadline_seconds: float) -> None:
+        super().__init__("credit", address, deadline_seconds)
+        self.credit = credit_pb2_grpc.CreditServiceStub(self._channel)
+        self.public = credit_pb2_grpc.PublicCreditServiceStub(self._channel)
