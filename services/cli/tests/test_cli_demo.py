@@ -1,4 +1,5 @@
-"""`anjian demo` end to end, small: hazards get closed, overdue events arrive, the check passes."""
+"""`anjian demo` end to end, small: hazards get closed, overdue events arrive, the credit service
+records them, one enterprise is listed and one repaired, and the check passes."""
 
 import os
 import re
@@ -51,4 +52,18 @@ def test_small_demo_closes_hazards_and_matches_the_database(tmp_path: Path) -> N
     assert count(output, "overdue") > 0
     assert count(output, "reported") == count(output, "hazards reported") > 0
     assert count(output, "monthly returns filed for 2026-10") == 30
+
+    # Every event the rule table names got its record (the check compares them per rule).
+    recorded = re.search(r"credit matches the database: (\d+) credit records", output)
+    assert recorded, output
+    assert int(recorded.group(1)) > 0
+    assert re.search(r"│ 按倍数罚款 multiple fine +│ 昆应急罚〔2026〕\d+号 .*│ ACTIVE +│", output)
+    assert re.search(
+        r"│ 瞒报事故 concealed accident +│ 昆应急罚〔2025〕\d+号 .*│ REPAIRED │", output
+    )
+    assert "the bureau's review: APPROVED" in output
+    assert "refused as expected (FAILED_PRECONDITION: credit repair may be applied for" in output
+    assert "is flagged for closer inspection: yes" in output
+    assert re.search(r"│ 9\w{17} │ yes +│ 2026-12-\d\d ACTIVE", output)
+
     assert not (data_dir / "postgres" / "postmaster.pid").exists()

@@ -425,3 +425,6 @@ MAJOR_MEASURES = "制定重大事故隐患治理方案，落实治理措施、�
 
 PREFECTURE_AUTHORITY = "昆明市应急管理局"
 LISTING_DOCUMENT = "昆应急督〔2026〕{number}号"
+# The bureau's administrative penalty decisions (行政处罚决定书) and case files (立案), by year.
+PENALTY_DOCUMENT = "昆应急罚〔{year}〕{number}号"
+CASE_NUMBER = "昆应急立〔{year}〕{number}号"

@@ -103,6 +103,10 @@ class Tokens:
         """An inspector of the prefecture's emergency management bureau (no county scope)."""
         return self._token(Role.INSPECTOR)
 
+    def partner(self) -> str:
+        """A partner token, as the gateway holds for the anonymous public credit query."""
+        return self._token(Role.PARTNER)
+
 
 class Driver:
     """Runs every story of a month plan to its end or to the end of the month."""
@@ -415,14 +419,16 @@ class CaseStory:
         )
         if self.case.fate in (Fate.OVERDUE, Fate.LATE):
             day = today + timedelta(days=self.rng.randint(2, 6))
-            order.deadline.CopyFrom(_date(max(min(day, LAST_OVERDUE_DEADLINE), today + DATE_LEAD)))
+            order.deadline.CopyFrom(
+                proto_date(max(min(day, LAST_OVERDUE_DEADLINE), today + DATE_LEAD))
+            )
             return order
         working_days = self.rng.randint(10, 15) if self.case.criterion else self.rng.randint(5, 10)
         if self.rng.random() < 0.5 or today + DATE_LEAD > LAST_DAY:
             order.working_days = working_days
         else:
             day = today + timedelta(days=working_days + self.rng.randint(0, 4))
-            order.deadline.CopyFrom(_date(min(day, LAST_DAY)))
+            order.deadline.CopyFrom(proto_date(min(day, LAST_DAY)))
         return order
 
     async def _rectify_until_closed(self) -> None:
@@ -556,7 +562,8 @@ def _with_etag(request: Request) -> Callable[[str], Request]:
     return build
 
 
-def _date(day: date) -> Date:
+def proto_date(day: date) -> Date:
+    """A calendar day as google.type.Date."""
     return Date(year=day.year, month=day.month, day=day.day)
 
 

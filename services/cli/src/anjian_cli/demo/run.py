@@ -1,4 +1,4 @@
-"""`anjian demo` from start to finish: a fresh stack, the month, the report, the check."""
+"""`anjian demo` from start to finish: a fresh stack, the month, credit, the report, the check."""
 
 import asyncio
 import contextlib
@@ -14,6 +14,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from anjian_cli.demo.credit import CreditOutcome, CreditPhase
+from anjian_cli.demo.credit_check import (
+    ACTIVE,
+    REPAIRED,
+    read_credit_database,
+    rules_given,
+    verify_credit,
+)
+from anjian_cli.demo.credit_report import print_credit_report
 from anjian_cli.demo.driver import Activity, Driver
 from anjian_cli.demo.events import EventConsumer
 from anjian_cli.demo.plan import (
@@ -63,10 +72,13 @@ class Outcome:
     """What the month produced and whether it checked out."""
 
     summary: MonthSummary
+    credit: CreditOutcome
     activity: Activity
     problems: list[str]
     seconds: float
     """Real seconds from the first call to the end of the check."""
+    credit_seconds: float
+    """Of those, real seconds of the credit steps after the month and their check."""
 
     @property
     def ok(self) -> bool:
@@ -133,6 +145,7 @@ def run_month(stack: Stack, options: DemoOptions, console: Console) -> Outcome:
     )
     outcome = asyncio.run(_play(stack, plan, options, console))
     print_report(console, outcome.summary, plan, outcome.activity)
+    print_credit_report(console, outcome.credit, plan)
     _print_failures(console, outcome.activity)
     if outcome.problems:
         console.print("[bold red]the summary does not match the database:[/]")
@@ -147,11 +160,30 @@ def run_month(stack: Stack, options: DemoOptions, console: Console) -> Outcome:
             f"(exactly one `reported` per hazard, one `overdue` for each of the {overdue} "
             "overdue hazards)"
         )
+        console.print(_credit_matches(outcome.credit, plan), highlight=False, soft_wrap=True)
+    console.print(f"credit steps after the month and their check: {outcome.credit_seconds:.0f} s")
     return outcome
 
 
+def _credit_matches(credit: CreditOutcome, plan: MonthPlan) -> str:
+    """The line saying what of the credit tables the check confirmed."""
+    given = rules_given(credit)
+    per_rule = ", ".join(f"{rule} {count}" for rule, count in sorted(given.items()))
+    names = {enterprise.credit_code: enterprise.name for enterprise in plan.enterprises}
+    states = [
+        f"{names[listing.credit_code]} {state}"
+        for listing, state in ((credit.listing, ACTIVE), (credit.past_listing, REPAIRED))
+        if listing is not None
+    ]
+    return (
+        f"[bold green]credit matches the database[/]: {given.total()} credit records with an "
+        f"event source, one for each of the month's events the event rules turn into a record "
+        f"({per_rule}); in credit.listings: {', '.join(states) or 'no listing'}"
+    )
+
+
 async def _play(stack: Stack, plan: MonthPlan, options: DemoOptions, console: Console) -> Outcome:
-    """Drive the month while a consumer counts events; then snapshot and verify."""
+    """Drive the month while a consumer counts events, snapshot and verify; then credit."""
     assert stack.clock_anchor is not None
     clock = DemoClock(MONTH_START, stack.clock_anchor, clock_rate(options.minutes))
     late = clock.now() - MONTH_START
@@ -165,7 +197,10 @@ async def _play(stack: Stack, plan: MonthPlan, options: DemoOptions, console: Co
     stop = asyncio.Event()
     consuming = asyncio.create_task(consumer.run(stop))
     started = time.monotonic()
-    async with grpc.aio.insecure_channel(stack.hazard_address) as channel:
+    async with (
+        grpc.aio.insecure_channel(stack.hazard_address) as channel,
+        grpc.aio.insecure_channel(stack.credit_address) as credit_channel,
+    ):
         driver = Driver(
             channel,
             clock,
@@ -185,17 +220,32 @@ async def _play(stack: Stack, plan: MonthPlan, options: DemoOptions, console: Co
             ticking.cancel()
             _update(progress, month, calls, clock, driver, consumer)
 
-    as_of = clock.now()
-    snapshot = await read_database(stack.tenant_dsn(TENANT))
-    # The relay publishes after commit: give the consumer time to see every committed event.
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(CATCH_UP_TIMEOUT):
-            await consumer.wait_for(snapshot.event_ids)
-    stop.set()
-    await consuming
-    summary = MonthSummary.from_events(consumer.among(snapshot.event_ids), as_of)
-    problems = verify(summary, snapshot, consumer, driver.activity)
-    return Outcome(summary, driver.activity, problems, time.monotonic() - started)
+        as_of = clock.now()
+        dsn = stack.tenant_dsn(TENANT)
+        snapshot = await read_database(dsn)
+        # The relay publishes after commit: give the consumer time to see every committed event.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CATCH_UP_TIMEOUT):
+                await consumer.wait_for(snapshot.event_ids)
+        stop.set()
+        await consuming
+        summary = MonthSummary.from_events(consumer.among(snapshot.event_ids), as_of)
+        problems = verify(summary, snapshot, consumer, driver.activity)
+
+        credit_started = time.monotonic()
+        with console.status("after the month: credit records, a listing, a repair…"):
+            credit = await CreditPhase(driver, credit_channel, dsn).run(summary)
+            tables = await read_credit_database(dsn)
+    problems += verify_credit(credit, tables, snapshot.event_ids)
+    finished = time.monotonic()
+    return Outcome(
+        summary,
+        credit,
+        driver.activity,
+        problems,
+        finished - started,
+        finished - credit_started,
+    )
 
 
 def _progress(console: Console) -> Progress:
