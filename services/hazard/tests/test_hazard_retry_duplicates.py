@@ -19,6 +19,8 @@ async def test_hazard_retry_duplicates(stack: HazardStack, inspector: Caller) ->
 
     assert len({reply.name for reply in replies}) == 1
     assert {reply.version for reply in replies} == {1}
+    # One reply is built from what was inserted, the others read back the stored row.
+    assert all(reply == replies[0] for reply in replies)
     listed = await inspector.hazards.ListHazards(
         hazard_pb2.ListHazardsRequest(parent=f"prefectures/{KUNMING}", enterprise_credit_code=code),
         metadata=inspector.metadata,
@@ -37,5 +39,9 @@ async def test_same_content_with_a_new_request_id_is_a_new_hazard_flagged_as_lik
 
     assert second.name != first.name
     assert second.likely_duplicate_of == first.name
+    stored = await inspector.hazards.GetHazard(
+        hazard_pb2.GetHazardRequest(name=second.name), metadata=inspector.metadata
+    )
+    assert second == stored
     assert second.state == hazard_pb2.HAZARD_STATE_REPORTED
     assert not first.likely_duplicate_of

@@ -30,7 +30,7 @@ from anjian_kernel import audit
 from anjian_kernel.auth import Principal, Role, current_principal
 from anjian_kernel.bus import subject
 from anjian_kernel.clock import Clock, china_date, end_of_china_day
-from anjian_kernel.database import TenantDatabases
+from anjian_kernel.database import DriverStatement, TenantDatabases
 from anjian_kernel.errors import (
     Aborted,
     FailedPrecondition,
@@ -262,11 +262,11 @@ def report_statement() -> Insert:
             version=1,
         )
         .on_conflict_do_nothing(index_elements=["request_id"])
-        .returning(*hazards.c)
+        .returning(hazards.c.likely_duplicate_of, hazards.c.closer_inspection)
     )
 
 
-REPORT = report_statement()
+REPORT = DriverStatement.compile(report_statement())
 
 
 def report_values(
@@ -327,7 +327,44 @@ def report_records_statement() -> Insert:
     )
 
 
-REPORT_RECORDS = report_records_statement()
+REPORT_RECORDS = DriverStatement.compile(report_records_statement())
+
+
+def reported_hazard(
+    values: dict[str, Any],
+    likely_duplicate_of: uuid.UUID | None,
+    closer_inspection: bool,
+    tenant: str,
+) -> hazard_pb2.Hazard:
+    """The hazard REPORT stored with `values`, as `records.to_hazard` reads it back.
+
+    Built from what the INSERT was given, plus the two columns it worked out itself, so
+    the reply needs no full row from the database.
+    """
+    version = 1
+    hazard = hazard_pb2.Hazard(
+        name=hazard_name(tenant, values["id"]),
+        enterprise_credit_code=values["enterprise_credit_code"],
+        enterprise_name=values["enterprise_name"],
+        county_code=values["county_code"],
+        title=values["title"],
+        description=values["description"],
+        location=values["location"],
+        industry=values["industry"],
+        state=hazard_pb2.HAZARD_STATE_REPORTED,
+        grade=hazard_pb2.HAZARD_GRADE_UNSPECIFIED,
+        likely_duplicate_of=hazard_name(tenant, likely_duplicate_of) if likely_duplicate_of else "",
+        overdue=False,
+        version=version,
+        etag=records.etag(version),
+        reporter=values["reporter"],
+        send_back_count=0,
+        closer_inspection=closer_inspection,
+    )
+    hazard.find_time.FromDatetime(values["find_time"])
+    hazard.create_time.FromDatetime(values["created_at"])
+    hazard.update_time.FromDatetime(values["updated_at"])
+    return hazard
 
 
 def report_records(
@@ -388,17 +425,19 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         if not principal.may_see_county(request.hazard.county_code):
             raise PermissionDenied(f"your token is scoped to county {principal.county}")
 
-        async with self._databases.engine(principal.tenant).begin() as connection:
-            row = (
-                await connection.execute(REPORT, report_values(request, principal, code, now))
-            ).one_or_none()
-            if row is None:
-                return await self._replay(connection, principal, request.request_id)
-            hazard = records.to_hazard(row, principal.tenant)
-            await connection.execute(
-                REPORT_RECORDS, report_records(request, principal, hazard, now)
-            )
-        return hazard
+        values = report_values(request, principal, code, now)
+        async with self._databases.driver_transaction(principal.tenant) as connection:
+            row = await connection.fetchrow(REPORT.sql, *REPORT.arguments(values))
+            if row is not None:
+                hazard = reported_hazard(values, row[0], row[1], principal.tenant)
+                records_values = report_records(request, principal, hazard, now)
+                await connection.execute(
+                    REPORT_RECORDS.sql, *REPORT_RECORDS.arguments(records_values)
+                )
+                return hazard
+        # An earlier call with this request_id stored its hazard: answer that one.
+        async with self._databases.engine(principal.tenant).connect() as replay:
+            return await self._replay(replay, principal, request.request_id)
 
     async def _replay(
         self, connection: AsyncConnection, principal: Principal, request_id: str

@@ -7,19 +7,60 @@ its own Alembic scripts.
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import ClauseElement, Connection, text
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from anjian_kernel.logs import get_logger
 from anjian_kernel.settings import KernelSettings
 
 log = get_logger(__name__)
+
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A Core statement compiled once for asyncpg, to run on the driver without SQLAlchemy.
+
+    For hot paths: SQLAlchemy's execution (greenlet hop, cache lookup, parameter and
+    result processing) costs more than the driver's own work for a short statement.
+    """
+
+    sql: str
+    slots: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+    """Per `$n`: the parameter's name, its value when the statement fixes it, its converter."""
+
+    @classmethod
+    def compile(cls, statement: ClauseElement) -> "DriverStatement":
+        """Compile `statement` for asyncpg, keeping each parameter's type conversion."""
+        compiled = statement.compile(dialect=_DIALECT)
+        if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
+            raise TypeError("not a statement with positional parameters")
+        slots = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            convert = bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+            slots.append((name, None if bind.required else bind.value, convert))
+        return cls(compiled.string, tuple(slots))
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments for `values` (named as the statement's parameters)."""
+        arguments = []
+        for name, fixed, convert in self.slots:
+            value = values.get(name, fixed)
+            arguments.append(convert(value) if convert is not None and value is not None else value)
+        return arguments
 
 
 class TenantDatabases:
@@ -47,6 +88,15 @@ class TenantDatabases:
             )
             self._engines[tenant] = engine
         return engine
+
+    @contextlib.asynccontextmanager
+    async def driver_transaction(self, tenant: str) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction on the asyncpg connection under one of the tenant's pooled ones."""
+        async with self.engine(tenant).connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
+            async with driver.transaction():
+                yield driver
 
     async def prepare(self, tenant: str) -> None:
         """Create the tenant's database if allowed and missing, then migrate the schema."""
