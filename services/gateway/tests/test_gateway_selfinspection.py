@@ -127,4 +127,6 @@ async def test_hundreds_of_violations_still_arrive_as_one_422(gateway: Gateway) 
     )
     assert response.status_code == 422, response.text
     locations = [tuple(error["loc"]) for error in response.json()["detail"]]
-    assert ("body", "self_inspection_return", "results", 499, "notes") in locations
+    # The service names at most 20 of the 501 bad fields, so the reply fits in gRPC trailers.
+    assert 0 < len(locations) <= 20
+    assert ("body", "self_inspection_return", "results", 0, "notes") in locations

@@ -121,3 +121,16 @@ async def test_an_enterprise_sees_only_its_own_hazards(
         )
     )
     assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_prefecture_this_deployment_does_not_serve_is_refused_cleanly(
+    stack: HazardStack,
+) -> None:
+    yuxi = stack.caller(token("530400", Role.INSPECTOR))
+    error = await refusal(
+        yuxi.hazards.ListHazards(
+            hazard_pb2.ListHazardsRequest(parent="prefectures/530400"), metadata=yuxi.metadata
+        )
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "does not serve prefecture 530400" in error.details()

@@ -48,7 +48,7 @@ async def chat(
 @pytest.fixture(scope="module")
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
     """A server with only the kernel's interceptor in front of the probe service."""
-    server = grpc.aio.server(interceptors=[KernelInterceptor(SECRET)])
+    server = grpc.aio.server(interceptors=[KernelInterceptor(SECRET, [KUNMING])])
     handlers = {
         "Who": grpc.unary_unary_rpc_method_handler(who),
         "Missing": grpc.unary_unary_rpc_method_handler(missing),

@@ -5,7 +5,7 @@ Health and reflection answer without a token; every other method needs one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -15,7 +15,12 @@ from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
 from anjian_kernel.auth import TokenVerifier, bearer_token, bind_principal
-from anjian_kernel.errors import InvalidArgument, ServiceError, nul_character_violations
+from anjian_kernel.errors import (
+    InvalidArgument,
+    PermissionDenied,
+    ServiceError,
+    nul_character_violations,
+)
 from anjian_kernel.logs import get_logger
 from anjian_kernel.telemetry import current_trace_id
 
@@ -31,8 +36,9 @@ _OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 class KernelInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates every call and turns exceptions into `google.rpc.Status` replies."""
 
-    def __init__(self, token_secret: str) -> None:
+    def __init__(self, token_secret: str, tenants: Collection[str]) -> None:
         self._tokens = TokenVerifier(token_secret)
+        self._tenants = frozenset(tenants)
 
     async def intercept_service(
         self,
@@ -72,6 +78,9 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
 
     def _authenticate(self, context: Context, method: str) -> None:
         principal = self._tokens.verify(bearer_token(context.invocation_metadata()))
+        if principal.tenant not in self._tenants:
+            # A valid token of another deployment's prefecture: nothing of it is kept here.
+            raise PermissionDenied(f"this deployment does not serve prefecture {principal.tenant}")
         bind_principal(principal)
         structlog.contextvars.bind_contextvars(tenant=principal.tenant, method=method)
 

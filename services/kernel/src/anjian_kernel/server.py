@@ -73,7 +73,7 @@ class ServiceHost:
         self.server = grpc.aio.server(
             interceptors=[
                 tracing,
-                KernelInterceptor(settings.token_secret.get_secret_value()),
+                KernelInterceptor(settings.token_secret.get_secret_value(), settings.tenants),
             ]
         )
         register(self.server)
