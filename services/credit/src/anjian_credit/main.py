@@ -1,13 +1,11 @@
 """Entry point of the credit service process (`anjian-credit`)."""
 
-import asyncio
-import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from anjian.credit.v1 import credit_pb2, credit_pb2_grpc
 from anjian_credit import consumer
@@ -19,11 +17,9 @@ from anjian_kernel import periodic
 from anjian_kernel.bus import Bus
 from anjian_kernel.clock import Clock, make_clock
 from anjian_kernel.database import TenantDatabases
-from anjian_kernel.logs import setup_logging
 from anjian_kernel.outbox import OutboxRelay
-from anjian_kernel.server import ServiceHost
+from anjian_kernel.server import ServiceHost, serve_process
 from anjian_kernel.settings import KernelSettings
-from anjian_kernel.telemetry import setup_telemetry
 
 SERVICE_NAMES = [
     credit_pb2.DESCRIPTOR.services_by_name["CreditService"].full_name,
@@ -93,18 +89,4 @@ def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
 
 def main() -> None:
     """Run the service until SIGTERM."""
-    try:
-        settings = CreditSettings()
-    except ValidationError as error:
-        for problem in error.errors():
-            variable = "ANJIAN_" + "_".join(str(part) for part in problem["loc"]).upper()
-            print(f"anjian-credit: {variable}: {problem['msg']}", file=sys.stderr)
-        sys.exit(2)
-    setup_logging(settings.log_level, settings.log_format, "credit")
-    setup_telemetry(settings, "anjian-credit")
-    asyncio.run(serve(settings))
-
-
-async def serve(settings: CreditSettings) -> None:
-    """Build the host inside the running loop (gRPC binds its server to it) and serve."""
-    await build(settings).run_until_signalled()
+    serve_process("credit", CreditSettings, build)

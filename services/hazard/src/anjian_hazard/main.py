@@ -1,12 +1,11 @@
 """Entry point of the hazard service process (`anjian-hazard`)."""
 
-import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_hazard.hazards import HazardService, detect_overdue
@@ -18,11 +17,9 @@ from anjian_kernel.bus import Bus
 from anjian_kernel.clock import Clock, make_clock
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.inbox import InboxConsumer
-from anjian_kernel.logs import setup_logging
 from anjian_kernel.outbox import OutboxRelay
-from anjian_kernel.server import ServiceHost, run
+from anjian_kernel.server import ServiceHost, serve_process
 from anjian_kernel.settings import KernelSettings
-from anjian_kernel.telemetry import setup_telemetry
 
 SERVICE_NAMES = [
     hazard_pb2.DESCRIPTOR.services_by_name["HazardService"].full_name,
@@ -99,18 +96,4 @@ def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
 
 def main() -> None:
     """Run the service until SIGTERM."""
-    try:
-        settings = HazardSettings()
-    except ValidationError as error:
-        for problem in error.errors():
-            variable = "ANJIAN_" + "_".join(str(part) for part in problem["loc"]).upper()
-            print(f"anjian-hazard: {variable}: {problem['msg']}", file=sys.stderr)
-        sys.exit(2)
-    setup_logging(settings.log_level, settings.log_format, "hazard")
-    setup_telemetry(settings, "anjian-hazard")
-    run(serve(settings))
-
-
-async def serve(settings: HazardSettings) -> None:
-    """Build the host inside the running loop (gRPC binds its server to it) and serve."""
-    await build(settings).run_until_signalled()
+    serve_process("hazard", HazardSettings, build)

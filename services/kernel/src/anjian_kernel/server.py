@@ -10,8 +10,9 @@ closes the pools.
 import asyncio
 import functools
 import signal
+import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import uvloop
@@ -20,13 +21,15 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor, filters
+from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from anjian_kernel.bus import Bus
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.interceptors import KernelInterceptor
-from anjian_kernel.logs import get_logger
+from anjian_kernel.logs import get_logger, setup_logging
 from anjian_kernel.settings import KernelSettings
+from anjian_kernel.telemetry import setup_telemetry
 
 log = get_logger(__name__)
 
@@ -41,6 +44,33 @@ def run(main: Coroutine[Any, Any, None]) -> None:
     the CPU a call costs (asyncpg and nats write through them); grpc.aio runs on it as is.
     """
     uvloop.run(main)
+
+
+Settings = TypeVar("Settings", bound=KernelSettings)
+
+
+def serve_process(
+    service: str, settings_type: type[Settings], build: Callable[[Settings], "ServiceHost"]
+) -> None:
+    """The whole life of a service process (`anjian-<service>`), until SIGTERM.
+
+    A missing or invalid setting ends it with status 2 and a line naming the variable.
+    """
+    try:
+        settings = settings_type()
+    except ValidationError as error:
+        for problem in error.errors():
+            variable = "ANJIAN_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"anjian-{service}: {variable}: {problem['msg']}", file=sys.stderr)
+        sys.exit(2)
+    setup_logging(settings.log_level, settings.log_format, service)
+    setup_telemetry(settings, f"anjian-{service}")
+
+    async def serve() -> None:
+        # Built inside the running loop: gRPC binds its server to the loop it is made in.
+        await build(settings).run_until_signalled()
+
+    run(serve())
 
 
 class ServiceHost:
