@@ -1,6 +1,6 @@
 """A hazard service served in-process over real gRPC, on real PostgreSQL and NATS."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
@@ -22,13 +22,24 @@ from anjian_kernel.auth import Role
 
 
 @pytest.fixture(scope="session")
+def hazard_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats]:
+    """A NATS server of the hazard tests' own.
+
+    Other suites run their own deployments of the same tenants in this session; on a
+    shared server their replicas would share our durable consumers and take our events.
+    """
+    with EmbeddedNats(tmp_path_factory.mktemp("hazard-nats") / "store") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 async def hazard_stack(
-    postgres: EmbeddedPostgres, nats_server: EmbeddedNats
+    postgres: EmbeddedPostgres, hazard_nats: EmbeddedNats
 ) -> AsyncIterator[HazardStack]:
     """The hazard service for tenants 530100 and 530300, SERVING before tests begin."""
     settings = HazardSettings(
-        database_url=postgres.url_for("anjian_{tenant}"),
-        nats_url=nats_server.url,
+        database_url=postgres.url_for("anjian_hazardtests_{tenant}"),
+        nats_url=hazard_nats.url,
         tenants=[KUNMING, QUJING],
         token_secret=SECRET,
         grpc_port=0,
@@ -41,7 +52,7 @@ async def hazard_stack(
     await host.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{host.port}")
     await wait_serving(channel)
-    yield HazardStack(host, clock, channel, nats_server, postgres)
+    yield HazardStack(host, clock, channel, hazard_nats, postgres)
     await channel.close()
     await host.stop()
 

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +35,13 @@ from anjian_cli.embedded import (
     free_port,
 )
 from anjian_cli.secret import PERSON_KEY_SALT, load_or_create_secret
+from anjian_kernel.auth import Principal, Role, issue_token
 
 SERVICE_START_TIMEOUT = 120.0
 STATE_FILE = "stack.json"
 DATABASE_TEMPLATE = "anjian_{tenant}"
+PUBLIC_TOKEN_LIFETIME = timedelta(days=30)
+"""Minted afresh at every start, so a long-running stack must restart within this."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ class Stack:
             "ANJIAN_HTTP_PORT": str(self.http_port),
             "ANJIAN_HAZARD_ADDRESS": self.hazard_address,
             "ANJIAN_CREDIT_ADDRESS": self.credit_address,
+            "ANJIAN_PUBLIC_TOKENS": json.dumps(self._public_tokens()),
         }
         self.services = [
             ChildService("hazard", env, self.logs_dir, grpc_serving(self.hazard_address)),
@@ -241,6 +245,17 @@ class Stack:
         ]
         for service in self.services:
             service.launch()
+
+    def _public_tokens(self) -> dict[str, str]:
+        """A partner token per tenant for the gateway's anonymous public credit page."""
+        return {
+            tenant: issue_token(
+                self.secret,
+                Principal(subject="public-credit-page", tenant=tenant, role=Role.PARTNER),
+                ttl=PUBLIC_TOKEN_LIFETIME,
+            )
+            for tenant in self.options.tenants
+        }
 
     def _service_env(self) -> dict[str, str]:
         """The environment every service gets: ours, with what the stack decides on top.
