@@ -3,7 +3,6 @@ its next hazard is flagged for closer inspection; the public page shows the list
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TypeVar
 
 import pytest
@@ -85,7 +84,7 @@ async def test_overdue_leads_to_a_record_a_listing_and_closer_inspection(
                 penalty_document="昆应急罚〔2026〕E2E号",
                 deciding_department="昆明市应急管理局",
                 facts_id=f"case-{code}",
-                start_date=as_date(service_today(hazard) + timedelta(days=1)),
+                start_date=as_date(service_today(await inspector.report())),
             ),
         ),
         metadata=md,
