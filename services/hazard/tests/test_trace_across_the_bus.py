@@ -74,7 +74,7 @@ async def test_one_trace_from_the_call_through_the_bus_to_the_consumer(
         durable=f"trace-{uuid.uuid4().hex[:8]}",
         subjects=f"anjian.{KUNMING}.hazard.reported",
         bus=stack.host.bus,
-        engine=stack.host.databases.engine(KUNMING),
+        databases=stack.host.databases,
         tables=kernel,
         handler=handle,
     )

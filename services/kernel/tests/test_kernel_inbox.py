@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import nats
@@ -15,11 +16,11 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import Column, LargeBinary, MetaData, Table, Uuid, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from anjian_cli.embedded import EmbeddedNats, EmbeddedPostgres
 from anjian_kernel.bus import Bus, stream_name
-from anjian_kernel.database import create_database
+from anjian_kernel.database import TenantDatabases, create_database
 from anjian_kernel.inbox import Event, InboxConsumer
 from anjian_kernel.settings import KernelSettings
 from anjian_kernel.tables import KernelTables
@@ -73,19 +74,28 @@ async def bus(bus_server: EmbeddedNats) -> AsyncIterator[Bus]:
 
 
 @pytest.fixture(scope="module")
-async def engine(postgres: EmbeddedPostgres) -> AsyncIterator[AsyncEngine]:
+async def databases(postgres: EmbeddedPostgres) -> AsyncIterator[TenantDatabases]:
+    """The tenant database of these tests, as a service's consumer reaches it."""
+    settings = KernelSettings(
+        database_url=postgres.url_for("anjian_kinbox_{tenant}"), token_secret=SECRET
+    )
+    found = TenantDatabases(settings, str(metadata.schema), Path(__file__).parent)
+    try:
+        yield found
+    finally:
+        await found.dispose()
+
+
+@pytest.fixture(scope="module")
+async def engine(databases: TenantDatabases) -> AsyncEngine:
     """A database with the kernel's tables and the test's effects table, made afresh."""
-    url = postgres.url_for(f"anjian_kinbox_{TENANT}")
-    await create_database(url)
-    database = create_async_engine(url)
+    await create_database(databases.url(TENANT))
+    database = databases.engine(TENANT)
     async with database.begin() as connection:
         await connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {metadata.schema} CASCADE")
         await connection.exec_driver_sql(f"CREATE SCHEMA {metadata.schema}")
         await connection.run_sync(metadata.create_all)
-    try:
-        yield database
-    finally:
-        await database.dispose()
+    return database
 
 
 async def record_effect(connection: AsyncConnection, event: Event) -> None:
@@ -100,7 +110,7 @@ async def consuming(
     durable: str,
     subject: str,
     bus: Bus,
-    engine: AsyncEngine,
+    databases: TenantDatabases,
     handler: Callable[[AsyncConnection, Event], Awaitable[None]],
 ) -> AsyncIterator[None]:
     """An InboxConsumer of `subject` running in the background for the block."""
@@ -109,7 +119,7 @@ async def consuming(
         durable=durable,
         subjects=subject,
         bus=bus,
-        engine=engine,
+        databases=databases,
         tables=kernel,
         handler=handler,
     )
@@ -168,11 +178,13 @@ async def inbox_count(engine: AsyncEngine, durable: str, event_id: uuid.UUID) ->
         return int(count or 0)
 
 
-async def test_an_event_delivered_twice_takes_effect_once(bus: Bus, engine: AsyncEngine) -> None:
+async def test_an_event_delivered_twice_takes_effect_once(
+    bus: Bus, engine: AsyncEngine, databases: TenantDatabases
+) -> None:
     durable = "kernel-test-twice"
     subject = subject_of("twice")
     event_id = uuid.uuid4()
-    async with consuming(durable, subject, bus, engine, record_effect):
+    async with consuming(durable, subject, bus, databases, record_effect):
         first = await publish(bus.jetstream, subject, event_id, b"first delivery")
         await wait_acknowledged(bus.jetstream, durable, first)
 
@@ -186,14 +198,14 @@ async def test_an_event_delivered_twice_takes_effect_once(bus: Bus, engine: Asyn
 
 
 async def test_each_consumer_handles_an_event_once_for_itself(
-    bus: Bus, engine: AsyncEngine
+    bus: Bus, engine: AsyncEngine, databases: TenantDatabases
 ) -> None:
     subject = subject_of("shared")
     event_id = uuid.uuid4()
     seq = await publish(bus.jetstream, subject, event_id, b"shared")
     async with (
-        consuming("kernel-test-left", subject, bus, engine, record_effect),
-        consuming("kernel-test-right", subject, bus, engine, record_effect),
+        consuming("kernel-test-left", subject, bus, databases, record_effect),
+        consuming("kernel-test-right", subject, bus, databases, record_effect),
     ):
         await wait_acknowledged(bus.jetstream, "kernel-test-left", seq)
         await wait_acknowledged(bus.jetstream, "kernel-test-right", seq)
@@ -204,7 +216,7 @@ async def test_each_consumer_handles_an_event_once_for_itself(
 
 
 async def test_a_failed_handling_leaves_no_trace_and_the_event_comes_back(
-    bus: Bus, engine: AsyncEngine
+    bus: Bus, engine: AsyncEngine, databases: TenantDatabases
 ) -> None:
     durable = "kernel-test-flaky"
     subject = subject_of("flaky")
@@ -230,7 +242,7 @@ async def test_a_failed_handling_leaves_no_trace_and_the_event_comes_back(
 
     event_id = uuid.uuid4()
     seq = await publish(bus.jetstream, subject, event_id, b"flaky")
-    async with consuming(durable, subject, bus, engine, fail_the_first_time):
+    async with consuming(durable, subject, bus, databases, fail_the_first_time):
         await wait_acknowledged(bus.jetstream, durable, seq)
 
     # Had the failed attempt left its inbox row, the redelivery would not have run the
@@ -249,14 +261,14 @@ async def subscriptions_of(server: EmbeddedNats, connection_name: str) -> int:
 
 
 async def test_an_idle_consumer_keeps_one_subscription_and_lets_the_bus_drain(
-    bus_server: EmbeddedNats, engine: AsyncEngine
+    bus_server: EmbeddedNats, engine: AsyncEngine, databases: TenantDatabases
 ) -> None:
     name = "kernel-test-idle"
     own_bus = Bus(KernelSettings(nats_url=bus_server.url, token_secret=SECRET), name)
     await own_bus.connect()
     try:
         async with consuming(
-            "kernel-test-idle", subject_of("idle"), own_bus, engine, record_effect
+            "kernel-test-idle", subject_of("idle"), own_bus, databases, record_effect
         ):
             await asyncio.sleep(1.5)
             settled = await subscriptions_of(bus_server, name)

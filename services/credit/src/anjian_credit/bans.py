@@ -102,7 +102,7 @@ class Bans:
         violations.raise_if_any()
 
         tenant = principal.tenant
-        async with self._databases.engine(tenant).begin() as connection:
+        async with self._databases.begin(tenant) as connection:
             if code and await find(connection, normalise_credit_code(code)) is None:
                 violations.add(
                     "ban.credit_code", f"no enterprise with this code in prefecture {tenant}"

@@ -150,7 +150,7 @@ class ConductRecords:
             "evidence": list(entry.evidence),
             "public": rule.public,
         }
-        async with self._databases.engine(principal.tenant).begin() as connection:
+        async with self._databases.begin(principal.tenant) as connection:
             if await find(connection, code) is None:
                 raise NotFound("enterprise not found")
             row = await add_record(connection, self._book, principal, values, now)

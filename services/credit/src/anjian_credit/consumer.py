@@ -13,7 +13,7 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError, Message
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian_credit.conduct import add_record
@@ -23,6 +23,7 @@ from anjian_credit.tables import kernel
 from anjian_kernel.auth import Principal, Role
 from anjian_kernel.bus import Bus
 from anjian_kernel.clock import Clock, china_date
+from anjian_kernel.database import TenantDatabases
 from anjian_kernel.identifiers import (
     is_legacy_credit_code,
     is_valid_credit_code,
@@ -138,7 +139,7 @@ async def record_event(
 
 
 def consumer(
-    tenant: str, bus: Bus, engine: AsyncEngine, book: RuleBook, clock: Clock
+    tenant: str, bus: Bus, databases: TenantDatabases, book: RuleBook, clock: Clock
 ) -> InboxConsumer:
     """The durable consumer of a tenant's events of other domains."""
     return InboxConsumer(
@@ -146,7 +147,7 @@ def consumer(
         durable=DURABLE,
         subjects=f"anjian.{tenant}.>",
         bus=bus,
-        engine=engine,
+        databases=databases,
         tables=kernel,
         handler=event_handler(tenant, book, clock),
     )

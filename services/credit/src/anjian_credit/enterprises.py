@@ -180,7 +180,7 @@ class EnterpriseRegister:
 
         now = self._clock.now()
         values = {**columns(request.enterprise), "source": SELF_REGISTRATION}
-        async with self._databases.engine(principal.tenant).begin() as connection:
+        async with self._databases.begin(principal.tenant) as connection:
             statement = insert(enterprises).values(
                 credit_code=code, legacy_code=False, created_at=now, version=1, **values
             )
@@ -232,7 +232,7 @@ class EnterpriseRegister:
 
         now = self._clock.now()
         if accepted:
-            async with self._databases.engine(principal.tenant).begin() as connection:
+            async with self._databases.begin(principal.tenant) as connection:
                 statement = insert(enterprises).values(
                     [{**row, "created_at": now, "version": 1} for row in accepted.values()]
                 )

@@ -194,7 +194,7 @@ class SeriousDishonestyList:
         listing = request.listing
         code = normalise_credit_code(listing.credit_code)
         tenant = principal.tenant
-        async with self._databases.engine(tenant).begin() as connection:
+        async with self._databases.begin(tenant) as connection:
             replayed = await self._replay(connection, request.request_id)
             if replayed is not None:
                 return records.to_listing(replayed, tenant)
@@ -324,7 +324,7 @@ class SeriousDishonestyList:
         now = self._clock.now()
         today = china_date(now)
         tenant = principal.tenant
-        async with self._databases.engine(tenant).begin() as connection:
+        async with self._databases.begin(tenant) as connection:
             if request.request_id:
                 replayed = (
                     await connection.execute(
@@ -413,7 +413,7 @@ class SeriousDishonestyList:
         now = self._clock.now()
         tenant = principal.tenant
         refusal: ServiceError | None = None
-        async with self._databases.engine(tenant).begin() as connection:
+        async with self._databases.begin(tenant) as connection:
             listing = await locked_listing(connection, principal, listing_id)
             application = (
                 await connection.execute(
@@ -513,7 +513,7 @@ async def expire(
     today = china_date(now)
     system = Principal(subject=SYSTEM, tenant=tenant, role=Role.ADMIN)
     expired: list[Row[Any]] = []
-    async with databases.engine(tenant).begin() as connection:
+    async with databases.begin(tenant) as connection:
         rows = (
             await connection.execute(
                 select(listings)

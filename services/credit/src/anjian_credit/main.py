@@ -62,9 +62,11 @@ def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
         jobs: list[Coroutine[Any, Any, None]] = []
         for tenant in settings.tenants:
             engine = databases.engine(tenant)
-            relay = OutboxRelay(tenant, engine, kernel, bus, settings.relay_poll_interval_seconds)
+            relay = OutboxRelay(
+                tenant, databases, kernel, bus, settings.relay_poll_interval_seconds
+            )
             jobs.append(relay.run())
-            jobs.append(consumer.consumer(tenant, bus, engine, book, clock).run())
+            jobs.append(consumer.consumer(tenant, bus, databases, book, clock).run())
             jobs.append(
                 periodic.every(
                     settings.expiry_scan_interval_seconds,

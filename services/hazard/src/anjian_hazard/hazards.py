@@ -89,7 +89,7 @@ class HazardStore:
         principal.require(*step.roles)
         hazard_id = parse_resource(principal, name, "hazards", "name")
         refusal: ServiceError | None = None
-        async with self.databases.engine(principal.tenant).begin() as connection:
+        async with self.databases.begin(principal.tenant) as connection:
             row = await self.locked(connection, principal, hazard_id)
             now = self.clock.now()
             refusal = refusal_of(step, row, etag)
@@ -434,7 +434,9 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
                 await connection.execute(
                     REPORT_RECORDS.sql, *REPORT_RECORDS.arguments(records_values)
                 )
-                return hazard
+        if row is not None:
+            await self._databases.outbox_committed(principal.tenant)
+            return hazard
         # An earlier call with this request_id stored its hazard: answer that one.
         async with self._databases.engine(principal.tenant).connect() as replay:
             return await self._replay(replay, principal, request.request_id)
@@ -868,7 +870,7 @@ async def detect_overdue(databases: TenantDatabases, clock: Clock, tenant: str) 
     system = Principal(subject="system", tenant=tenant, role=Role.ADMIN)
     step = lifecycle.DETECT_OVERDUE
     names: list[str] = []
-    async with databases.engine(tenant).begin() as connection:
+    async with databases.begin(tenant) as connection:
         rows = (
             await connection.execute(
                 select(hazards)

@@ -60,14 +60,16 @@ def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
         jobs: list[Coroutine[Any, Any, None]] = []
         for tenant in settings.tenants:
             engine = databases.engine(tenant)
-            relay = OutboxRelay(tenant, engine, kernel, bus, settings.relay_poll_interval_seconds)
+            relay = OutboxRelay(
+                tenant, databases, kernel, bus, settings.relay_poll_interval_seconds
+            )
             jobs.append(relay.run())
             listings = InboxConsumer(
                 tenant=tenant,
                 durable="hazard-credit-listings",
                 subjects=f"anjian.{tenant}.credit.>",
                 bus=bus,
-                engine=engine,
+                databases=databases,
                 tables=kernel,
                 handler=on_credit_event,
             )

@@ -64,7 +64,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
         require_own(principal, code)
 
         now = self._clock.now()
-        async with self._databases.engine(principal.tenant).begin() as connection:
+        async with self._databases.begin(principal.tenant) as connection:
             # One writer per enterprise at a time, so versions never collide.
             await connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(code))))
             latest = await connection.scalar(
@@ -142,7 +142,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
         hazard_ids = check_results(principal, filed, checklist, violations)
         violations.raise_if_any()
 
-        async with self._databases.engine(principal.tenant).begin() as connection:
+        async with self._databases.begin(principal.tenant) as connection:
             await check_hazards_exist(connection, hazard_ids, code)
             row = (
                 await connection.execute(

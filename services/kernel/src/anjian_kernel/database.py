@@ -18,11 +18,12 @@ from alembic.config import Config
 from sqlalchemy import ClauseElement, Connection, text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from anjian_kernel.logs import get_logger
 from anjian_kernel.settings import KernelSettings
+from anjian_kernel.tables import OUTBOX_CHANNEL, OUTBOX_PENDING
 
 log = get_logger(__name__)
 
@@ -63,6 +64,20 @@ class DriverStatement:
         return arguments
 
 
+class OutboxSignal:
+    """How committed events reach a tenant's relay.
+
+    While this process's relay leads the tenant, a commit wakes it in-process. Otherwise
+    the commit is announced with NOTIFY after it, for the relay leading elsewhere. NOTIFY
+    inside the writing transaction would cost every writer a database-wide lock at commit,
+    so concurrent commits could no longer share a disk flush.
+    """
+
+    def __init__(self) -> None:
+        self.leading = False
+        self.wake = asyncio.Event()
+
+
 class TenantDatabases:
     """The engines of the tenants one service serves, one per tenant database."""
 
@@ -71,6 +86,41 @@ class TenantDatabases:
         self.schema = schema
         self._migrations = migrations
         self._engines: dict[str, AsyncEngine] = {}
+        self._signals: dict[str, OutboxSignal] = {}
+
+    def outbox_signal(self, tenant: str) -> OutboxSignal:
+        """The signal between this process's writers and its relay for `tenant`."""
+        return self._signals.setdefault(tenant, OutboxSignal())
+
+    @contextlib.asynccontextmanager
+    async def begin(self, tenant: str) -> AsyncIterator[AsyncConnection]:
+        """A transaction on the tenant's database; its outbox events reach the relay on commit."""
+        enqueued = False
+        async with self.engine(tenant).connect() as connection:
+            try:
+                async with connection.begin():
+                    yield connection
+            finally:
+                enqueued = bool(connection.info.pop(OUTBOX_PENDING, False))
+        if enqueued:
+            await self.outbox_committed(tenant)
+
+    async def outbox_committed(self, tenant: str) -> None:
+        """Tell the tenant's relay that a committed transaction put events in the outbox."""
+        signal = self.outbox_signal(tenant)
+        if signal.leading:
+            signal.wake.set()
+            return
+        try:
+            async with self.engine(tenant).connect() as connection:
+                await connection.execute(
+                    text("SELECT pg_notify(:channel, :schema)"),
+                    {"channel": OUTBOX_CHANNEL, "schema": self.schema},
+                )
+                await connection.commit()
+        except Exception as error:
+            # The change is committed; the relay's polling publishes its events anyway.
+            log.warning("outbox_notify_failed", tenant=tenant, error=str(error))
 
     def url(self, tenant: str) -> str:
         """The SQLAlchemy URL of a tenant's database."""

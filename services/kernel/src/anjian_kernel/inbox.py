@@ -17,9 +17,10 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian_kernel.bus import Bus, stream_name
+from anjian_kernel.database import TenantDatabases
 from anjian_kernel.logs import get_logger
 from anjian_kernel.tables import KernelTables
 from anjian_kernel.telemetry import extract_context
@@ -50,7 +51,7 @@ class InboxConsumer:
         durable: str,
         subjects: str,
         bus: Bus,
-        engine: AsyncEngine,
+        databases: TenantDatabases,
         tables: KernelTables,
         handler: Handler,
     ) -> None:
@@ -58,7 +59,7 @@ class InboxConsumer:
         self._durable = durable
         self._subjects = subjects
         self._bus = bus
-        self._engine = engine
+        self._databases = databases
         self._tables = tables
         self._handler = handler
 
@@ -117,7 +118,7 @@ class InboxConsumer:
                 "messaging.message.id": str(event.event_id),
             },
         ):
-            async with self._engine.begin() as connection:
+            async with self._databases.begin(self._tenant) as connection:
                 first_time = await connection.execute(
                     insert(self._tables.inbox)
                     .values(consumer=self._durable, event_id=event.event_id)

@@ -18,11 +18,12 @@ from google.protobuf.message import Message
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 from sqlalchemy import Row, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian_kernel.bus import Bus
+from anjian_kernel.database import TenantDatabases
 from anjian_kernel.logs import get_logger
-from anjian_kernel.tables import OUTBOX_CHANNEL, KernelTables
+from anjian_kernel.tables import OUTBOX_CHANNEL, OUTBOX_PENDING, KernelTables
 from anjian_kernel.telemetry import extract_context, inject_context
 
 log = get_logger(__name__)
@@ -40,7 +41,11 @@ async def enqueue(
     event_id: uuid.UUID,
     aggregate: str,
 ) -> None:
-    """Add an event to the outbox inside the caller's transaction, with the trace context."""
+    """Add an event to the outbox inside the caller's transaction, with the trace context.
+
+    The transaction must come from `TenantDatabases.begin`, which wakes the relay on commit.
+    """
+    connection.info[OUTBOX_PENDING] = True
     await connection.execute(
         tables.outbox.insert().values(
             event_id=event_id,
@@ -56,14 +61,20 @@ class OutboxRelay:
     """Publishes one tenant's outbox to JetStream."""
 
     def __init__(
-        self, tenant: str, engine: AsyncEngine, tables: KernelTables, bus: Bus, poll_interval: float
+        self,
+        tenant: str,
+        databases: TenantDatabases,
+        tables: KernelTables,
+        bus: Bus,
+        poll_interval: float,
     ) -> None:
         self._tenant = tenant
-        self._engine = engine
+        self._engine = databases.engine(tenant)
+        self._schema = databases.schema
+        self._signal = databases.outbox_signal(tenant)
         self._tables = tables
         self._bus = bus
         self._poll_interval = poll_interval
-        self._wake = asyncio.Event()
         self._lock_key = f"outbox-relay:{tables.metadata.schema}"
 
     async def run(self) -> None:
@@ -88,22 +99,25 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval * 5)
                 return
             await driver.add_listener(OUTBOX_CHANNEL, self._on_notify)
+            self._signal.leading = True
             try:
                 while True:
                     while await self.publish_pending():
                         pass
                     await self._sleep_until_woken()
             finally:
+                self._signal.leading = False
                 await driver.remove_listener(OUTBOX_CHANNEL, self._on_notify)
                 await driver.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_key)
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+    def _on_notify(self, _connection: object, _pid: int, _channel: str, schema: str) -> None:
+        if schema == self._schema:
+            self._signal.wake.set()
 
     async def _sleep_until_woken(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-        self._wake.clear()
+            await asyncio.wait_for(self._signal.wake.wait(), self._poll_interval)
+        self._signal.wake.clear()
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events in commit order; returns how many."""

@@ -23,7 +23,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 OUTBOX_CHANNEL = "anjian_outbox"
-"""The LISTEN/NOTIFY channel on which an outbox insert wakes the relay."""
+"""The LISTEN/NOTIFY channel on which a replica wakes the relay leading in another process."""
+
+OUTBOX_PENDING = "anjian_outbox_pending"
+"""Marks, in a connection's info, a transaction that put events in the outbox."""
 
 
 class KernelTables:
