@@ -3,7 +3,10 @@
 The whole suite checks credit codes here and nowhere else.
 """
 
+import hashlib
 import re
+
+from google.protobuf.message import Message
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {char: value for value, char in enumerate(_ALPHABET)}
@@ -119,3 +122,12 @@ def is_legacy_credit_code(raw: str) -> bool:
 def is_resident_id_number(raw: str) -> bool:
     """Whether `raw` (normalised) passes the GB 11643 check of a resident identity number."""
     return _is_resident_id(normalise_credit_code(raw))
+
+
+def request_fingerprint(request: Message) -> str:
+    """A digest of a request's content, to tell a retry from a reused request id.
+
+    A retry sends the same request again; a request id reused for a different request
+    must be refused, not answered with the first request's result.
+    """
+    return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
