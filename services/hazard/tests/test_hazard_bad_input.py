@@ -1,9 +1,12 @@
 """Bad input is refused with the field and the reason, and stores and publishes nothing."""
 
+import base64
+import json
 import uuid
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 from google.type.date_pb2 import Date
 from grpc_status import rpc_status
@@ -202,16 +205,18 @@ async def test_a_page_token_from_another_query_is_refused(inspector: Caller) -> 
     [
         ({"title": "配电柜\x00接地"}, "hazard.title"),
         ({"location": "\x00"}, "hazard.location"),
+        ({"title": "\x1b[31m红色标题"}, "hazard.title"),
+        ({"description": "看起来正常\u202e文字反转"}, "hazard.description"),
     ],
 )
-async def test_nul_characters_are_refused_by_name(
+async def test_control_characters_are_refused_by_name(
     inspector: Caller, fields: dict[str, object], field: str
 ) -> None:
     code = str(hazard_fields()["enterprise_credit_code"])
     error = await refused_report(inspector, enterprise_credit_code=code, **fields)
 
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert violations_of(error)[field] == "contains a NUL character"
+    assert violations_of(error)[field] == "contains a control character"
     assert await count_hazards(inspector, code) == 0
 
 
@@ -254,3 +259,43 @@ async def test_a_deadline_years_ahead_is_a_typing_error(inspector: Caller) -> No
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "more than a year ahead" in violations_of(refused.value)["deadline"]
+
+
+async def test_a_forged_page_token_is_bad_input_not_a_crash(inspector: Caller) -> None:
+    for _ in range(3):
+        await inspector.report(county_code="530113")
+    query = {"parent": f"prefectures/{KUNMING}", "county_code": "530113", "page_size": 2}
+    genuine = await inspector.hazards.ListHazards(
+        hazard_pb2.ListHazardsRequest(**query), metadata=inspector.metadata
+    )
+    decoded = json.loads(base64.urlsafe_b64decode(genuine.next_page_token))
+    forged = base64.urlsafe_b64encode(json.dumps({**decoded, "o": 10**20}).encode()).decode()
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await inspector.hazards.ListHazards(
+            hazard_pb2.ListHazardsRequest(**query, page_token=forged), metadata=inspector.metadata
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_token" in violations_of(refused.value)
+
+
+async def test_a_find_time_from_year_one_is_bad_input(inspector: Caller) -> None:
+    code = str(hazard_fields()["enterprise_credit_code"])
+    error = await refused_report(
+        inspector, enterprise_credit_code=code, find_time=Timestamp(seconds=-62135596800)
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "hazard.find_time" in violations_of(error)
+
+
+async def test_a_missing_etag_is_named(inspector: Caller) -> None:
+    reported = await inspector.report()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await inspector.hazards.GradeHazard(
+            hazard_pb2.GradeHazardRequest(
+                name=reported.name, grade=hazard_pb2.HAZARD_GRADE_GENERAL
+            ),
+            metadata=inspector.metadata,
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "etag" in violations_of(refused.value)

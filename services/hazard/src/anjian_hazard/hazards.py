@@ -34,6 +34,8 @@ from anjian_kernel.database import DriverStatement, TenantDatabases
 from anjian_kernel.errors import (
     Aborted,
     FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -88,6 +90,8 @@ class HazardStore:
         """Take one step of the loop on a hazard: refuse and audit it, or apply and announce it."""
         principal.require(*step.roles)
         hazard_id = parse_resource(principal, name, "hazards", "name")
+        if not etag:
+            raise InvalidArgument([FieldViolation("etag", "required: the etag of the hazard read")])
         refusal: ServiceError | None = None
         async with self.databases.begin(principal.tenant) as connection:
             row = await self.locked(connection, principal, hazard_id)
@@ -805,11 +809,11 @@ def rectification_deadline(
 ) -> date | None:
     """The deadline a request asks for, recording why it is unacceptable if it is."""
     has_date = request.HasField("deadline")
-    if has_date == (request.working_days > 0):
-        violations.add("deadline", "set exactly one of deadline and working_days")
-        return None
     if request.working_days < 0:
         violations.add("working_days", "must be positive")
+        return None
+    if has_date == (request.working_days > 0):
+        violations.add("deadline", "set exactly one of deadline and working_days")
         return None
     if has_date:
         try:

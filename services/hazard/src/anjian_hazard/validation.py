@@ -1,6 +1,6 @@
 """Field rules of the hazard API. Each rule names the field and the reason it failed."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from anjian.hazard.v1 import hazard_pb2
 from anjian_kernel.errors import Violations
@@ -70,9 +70,19 @@ def check_report(
         violations.add("hazard.county_code", f"not a county of prefecture {tenant}")
     if hazard.industry not in INDUSTRIES:
         violations.add("hazard.industry", f"must be one of {', '.join(sorted(INDUSTRIES))}")
-    if (
-        hazard.HasField("find_time")
-        and hazard.find_time.ToDatetime().timestamp() > (now + CLOCK_SKEW).timestamp()
-    ):
-        violations.add("hazard.find_time", "is in the future")
+    if hazard.HasField("find_time"):
+        check_find_time(violations, hazard, now)
     return violations, code
+
+
+def check_find_time(violations: Violations, hazard: hazard_pb2.Hazard, now: datetime) -> None:
+    """When a hazard was found: not in the future, and not so long ago it is a new finding."""
+    try:
+        found = hazard.find_time.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        violations.add("hazard.find_time", "not a representable time")
+        return
+    if found > now + CLOCK_SKEW:
+        violations.add("hazard.find_time", "is in the future")
+    elif found < now - MAX_REPORT_DELAY:
+        violations.add("hazard.find_time", "more than a year ago; report it as a new finding")

@@ -5,6 +5,7 @@ gRPC status with details (field violations for bad input), so callers can act
 on it. Anything else becomes INTERNAL with a trace id and no internals.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -150,18 +151,22 @@ class Violations:
             raise InvalidArgument(self._items)
 
 
-def nul_character_violations(message: Message, prefix: str = "") -> list[FieldViolation]:
-    """Every string field of a request that holds a NUL character, which no text store takes."""
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (tab, newline and carriage return allowed) and bidirectional overrides:
+no record needs them, NUL breaks PostgreSQL, and the rest can disguise text in reports."""
+
+
+def unprintable_character_violations(message: Message, prefix: str = "") -> list[FieldViolation]:
+    """Every string field of a request that holds a control character or a bidi override."""
     found: list[FieldViolation] = []
     for field, value in message.ListFields():
         path = f"{prefix}{field.name}"
         values = list(value) if field.is_repeated else [value]
         if field.type == field.TYPE_STRING:
-            found += [
-                FieldViolation(path, "contains a NUL character") for t in values if "\x00" in t
-            ]
+            reason = "contains a control character"
+            found += [FieldViolation(path, reason) for text in values if _UNPRINTABLE.search(text)]
         elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
             for index, item in enumerate(values):
                 suffix = f"[{index}]" if field.is_repeated else ""
-                found += nul_character_violations(item, f"{path}{suffix}.")
+                found += unprintable_character_violations(item, f"{path}{suffix}.")
     return found

@@ -19,7 +19,7 @@ from anjian_kernel.errors import (
     InvalidArgument,
     PermissionDenied,
     ServiceError,
-    nul_character_violations,
+    unprintable_character_violations,
 )
 from anjian_kernel.logs import get_logger
 from anjian_kernel.telemetry import current_trace_id
@@ -72,9 +72,9 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         """Authenticate the caller, and refuse text no database can store, before any handler."""
         self._authenticate(context, method)
         if isinstance(request, Message):
-            nul = nul_character_violations(request)
-            if nul:
-                raise InvalidArgument(nul)
+            unprintable = unprintable_character_violations(request)
+            if unprintable:
+                raise InvalidArgument(unprintable)
 
     def _authenticate(self, context: Context, method: str) -> None:
         principal = self._tokens.verify(bearer_token(context.invocation_metadata()))

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from anjian_kernel.errors import FieldViolation, InvalidArgument
 
+MAX_OFFSET = 10_000_000
+"""No listing pages this far; a larger offset is a forged token."""
+
 
 @dataclass(frozen=True)
 class Page:
@@ -31,7 +34,7 @@ def page_of(page_size: int, page_token: str, query: object, *, default: int, max
         raise InvalidArgument(
             [FieldViolation("page_token", "not a token this API issued")]
         ) from error
-    if fingerprint != _fingerprint(query) or offset < 0:
+    if fingerprint != _fingerprint(query) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidArgument(
             [FieldViolation("page_token", "belongs to a query with other filters")]
         )
