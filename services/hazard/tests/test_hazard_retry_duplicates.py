@@ -3,6 +3,8 @@
 import asyncio
 import uuid
 
+import grpc
+import pytest
 from hazard_support import KUNMING, Caller, HazardStack, hazard_events, new_credit_code
 
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
@@ -45,3 +47,22 @@ async def test_same_content_with_a_new_request_id_is_a_new_hazard_flagged_as_lik
     assert second == stored
     assert second.state == hazard_pb2.HAZARD_STATE_REPORTED
     assert not first.likely_duplicate_of
+
+
+async def test_a_request_id_reused_for_a_different_hazard_is_refused(inspector: Caller) -> None:
+    request_id = str(uuid.uuid4())
+    first = await inspector.report(request_id=request_id, title="标题甲")
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await inspector.report(request_id=request_id, title="标题乙")
+
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "request_id" in refused.value.details()
+    listed = await inspector.hazards.ListHazards(
+        hazard_pb2.ListHazardsRequest(
+            parent=f"prefectures/{KUNMING}",
+            enterprise_credit_code=first.enterprise_credit_code,
+        ),
+        metadata=inspector.metadata,
+    )
+    assert [h.title for h in listed.hazards] == ["标题甲"]

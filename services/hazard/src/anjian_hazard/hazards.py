@@ -41,6 +41,7 @@ from anjian_kernel.errors import (
     ServiceError,
     Violations,
 )
+from anjian_kernel.identifiers import request_fingerprint
 from anjian_kernel.outbox import enqueue
 from anjian_kernel.paging import next_token, page_of
 from anjian_kernel.telemetry import current_trace_id, inject_context
@@ -227,6 +228,7 @@ REPORTED_COLUMNS = (
     "find_time",
     "created_at",
     "updated_at",
+    "request_fingerprint",
 )
 """Columns of a new hazard that come from the report; REPORT sets the others itself."""
 
@@ -294,6 +296,7 @@ def report_values(
         else now,
         "created_at": now,
         "updated_at": now,
+        "request_fingerprint": request_fingerprint(request),
         "lookup_code": code,
         "lookup_title": hazard.title,
         "lookup_location": hazard.location,
@@ -443,17 +446,26 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
             return hazard
         # An earlier call with this request_id stored its hazard: answer that one.
         async with self._databases.engine(principal.tenant).connect() as replay:
-            return await self._replay(replay, principal, request.request_id)
+            return await self._replay(replay, principal, request)
 
     async def _replay(
-        self, connection: AsyncConnection, principal: Principal, request_id: str
+        self,
+        connection: AsyncConnection,
+        principal: Principal,
+        request: hazard_pb2.ReportHazardRequest,
     ) -> hazard_pb2.Hazard:
-        """The hazard an earlier call with this request_id created."""
+        """The hazard an earlier call with this request_id created, if this is its retry."""
         row = (
-            await connection.execute(select(hazards).where(hazards.c.request_id == request_id))
+            await connection.execute(
+                select(hazards).where(hazards.c.request_id == request.request_id)
+            )
         ).one()
         if not visible(principal, row):
             raise NotFound("hazard not found")
+        if row.request_fingerprint not in (None, request_fingerprint(request)):
+            raise InvalidArgument(
+                [FieldViolation("request_id", "was already used for a different request")]
+            )
         return records.to_hazard(row, principal.tenant)
 
     async def GetHazard(

@@ -18,6 +18,7 @@ from anjian_kernel.auth import Principal, Role, current_principal
 from anjian_kernel.clock import Clock, china_date
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.errors import AlreadyExists, NotFound, PermissionDenied, Violations
+from anjian_kernel.identifiers import request_fingerprint
 from anjian_kernel.paging import next_token, page_of
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -150,6 +151,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
                     .values(
                         id=uuid.uuid4(),
                         request_id=request.request_id or None,
+                        request_fingerprint=request_fingerprint(request),
                         enterprise_credit_code=code,
                         month=filed.month,
                         checklist_version=checklist.version,
@@ -166,7 +168,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
                 )
             ).one_or_none()
             if row is None:
-                row = await replay_or_conflict(connection, request.request_id, code, filed.month)
+                row = await replay_or_conflict(connection, request, code)
         return to_return(row, principal.tenant)
 
     async def ListSelfInspectionReturns(
@@ -283,15 +285,20 @@ async def check_hazards_exist(connection: Any, hazard_ids: list[uuid.UUID], code
         )
 
 
-async def replay_or_conflict(connection: Any, request_id: str, code: str, month: str) -> Row[Any]:
-    """The return an earlier call with this request_id filed, or ALREADY_EXISTS."""
+async def replay_or_conflict(
+    connection: Any, request: hazard_pb2.SubmitSelfInspectionReturnRequest, code: str
+) -> Row[Any]:
+    """The return an earlier call with this request_id filed, or why this one is refused."""
     table = self_inspection_returns
-    if request_id:
+    if request.request_id:
         row = (
-            await connection.execute(select(table).where(table.c.request_id == request_id))
+            await connection.execute(select(table).where(table.c.request_id == request.request_id))
         ).one_or_none()
         if row is not None:
+            if row.request_fingerprint not in (None, request_fingerprint(request)):
+                raise_on("request_id", "was already used for a different request")
             return row
+    month = request.self_inspection_return.month
     raise AlreadyExists(f"a return for {month} was already filed for enterprise {code}")
 
 
