@@ -16,6 +16,7 @@ from anjian.credit.v1 import credit_pb2
 from anjian_credit import records
 from anjian_credit.enterprises import OFFICIALS, find
 from anjian_credit.names import ban_name, check_parent
+from anjian_credit.replays import check_replay
 from anjian_credit.tables import bans, kernel
 from anjian_credit.validation import check_day, check_text
 from anjian_kernel import audit
@@ -27,6 +28,7 @@ from anjian_kernel.identifiers import (
     CreditCodeError,
     is_resident_id_number,
     normalise_credit_code,
+    request_fingerprint,
     validate_credit_code,
 )
 from anjian_kernel.paging import next_token, page_of
@@ -38,6 +40,17 @@ def person_key(salt: bytes, id_number: str) -> str:
     """The salted hash that stands for an individual: HMAC-SHA256 of the normalised number."""
     normalised = id_number.strip().upper().encode()
     return hmac.new(salt, normalised, hashlib.sha256).hexdigest()
+
+
+def ban_fingerprint(request: credit_pb2.CreateBanRequest, key: str) -> str:
+    """The request's fingerprint with the ID number replaced by its person key.
+
+    ID numbers are few enough to try them all against a plain hash; the salted key is not.
+    """
+    keyed = credit_pb2.CreateBanRequest()
+    keyed.CopyFrom(request)
+    keyed.id_number = key
+    return request_fingerprint(keyed)
 
 
 class Bans:
@@ -102,6 +115,7 @@ class Bans:
         violations.raise_if_any()
 
         tenant = principal.tenant
+        fingerprint = ban_fingerprint(request, key)
         async with self._databases.begin(tenant) as connection:
             if code and await find(connection, normalise_credit_code(code)) is None:
                 violations.add(
@@ -114,6 +128,7 @@ class Bans:
                     .values(
                         id=uuid.uuid4(),
                         request_id=request.request_id or None,
+                        request_fingerprint=fingerprint,
                         subject=Subject.Name(ban.subject).removeprefix("SUBJECT_"),
                         display_name=ban.display_name.strip(),
                         credit_code=code,
@@ -136,6 +151,7 @@ class Bans:
                         select(bans).where(bans.c.request_id == request.request_id)
                     )
                 ).one()
+                check_replay(row.request_fingerprint, fingerprint)
             else:
                 attempt = audit.Attempt(
                     ban_name(tenant, row.id), "CreateBan", "", "ACTIVE", 1, request.request_id

@@ -18,6 +18,7 @@ from anjian_credit import events, records, scoring
 from anjian_credit.enterprises import OFFICIALS, find
 from anjian_credit.events import K
 from anjian_credit.names import enterprise_name, parse_enterprise
+from anjian_credit.replays import check_replay, reused_request_id
 from anjian_credit.rules import RuleBook
 from anjian_credit.tables import credit_records, kernel
 from anjian_credit.validation import check_day, check_text
@@ -26,6 +27,7 @@ from anjian_kernel.auth import Principal, Role
 from anjian_kernel.clock import Clock, china_date
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.errors import NotFound, Violations
+from anjian_kernel.identifiers import request_fingerprint
 from anjian_kernel.paging import next_token, page_of
 
 MAX_EVIDENCE = 20
@@ -134,8 +136,10 @@ class ConductRecords:
         assert table is not None
         assert conduct_date is not None
 
+        fingerprint = request_fingerprint(request)
         values = {
             "request_id": request.request_id or None,
+            "request_fingerprint": fingerprint,
             "event_id": None,
             "credit_code": code,
             "kind": rule.kind,
@@ -162,8 +166,11 @@ class ConductRecords:
                         )
                     )
                 ).one()
+                check_replay(row.request_fingerprint, fingerprint)
+                # Even a row without a fingerprint tells this much: another enterprise,
+                # another request.
                 if row.credit_code != code:
-                    raise NotFound("credit record not found")
+                    raise reused_request_id()
         return records.to_record(row, principal.tenant)
 
     async def _visible_enterprise(

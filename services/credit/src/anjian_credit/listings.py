@@ -29,6 +29,7 @@ from anjian_credit.names import (
     parse_application,
     parse_listing,
 )
+from anjian_credit.replays import check_replay, reused_request_id
 from anjian_credit.rules import ListingTerms, RuleBook
 from anjian_credit.tables import bans, kernel, listings, repair_applications
 from anjian_credit.validation import check_day, check_text
@@ -44,7 +45,7 @@ from anjian_kernel.errors import (
     ServiceError,
     Violations,
 )
-from anjian_kernel.identifiers import normalise_credit_code
+from anjian_kernel.identifiers import normalise_credit_code, request_fingerprint
 from anjian_kernel.paging import next_token, page_of
 
 ACTIVE, EXPIRED, REPAIRED = "ACTIVE", "EXPIRED", "REPAIRED"
@@ -194,8 +195,9 @@ class SeriousDishonestyList:
         listing = request.listing
         code = normalise_credit_code(listing.credit_code)
         tenant = principal.tenant
+        fingerprint = request_fingerprint(request)
         async with self._databases.begin(tenant) as connection:
-            replayed = await self._replay(connection, request.request_id)
+            replayed = await self._replay(connection, request.request_id, code, fingerprint)
             if replayed is not None:
                 return records.to_listing(replayed, tenant)
             if await find(connection, code, lock=True) is None:
@@ -209,6 +211,7 @@ class SeriousDishonestyList:
                     .values(
                         id=uuid.uuid4(),
                         request_id=request.request_id or None,
+                        request_fingerprint=fingerprint,
                         credit_code=code,
                         reason=credit_pb2.ListingReason.Name(listing.reason),
                         penalty_document=listing.penalty_document.strip(),
@@ -228,7 +231,7 @@ class SeriousDishonestyList:
                 )
             ).one_or_none()
             if row is None:
-                replayed = await self._replay(connection, request.request_id)
+                replayed = await self._replay(connection, request.request_id, code, fingerprint)
                 if replayed is not None:
                     return records.to_listing(replayed, tenant)
                 raise AlreadyExists(
@@ -256,12 +259,23 @@ class SeriousDishonestyList:
         return created
 
     @staticmethod
-    async def _replay(connection: AsyncConnection, request_id: str) -> Row[Any] | None:
+    async def _replay(
+        connection: AsyncConnection, request_id: str, code: str, fingerprint: str
+    ) -> Row[Any] | None:
+        """The listing made under this request id, if any; INVALID_ARGUMENT if it was made
+        for a different request."""
         if not request_id:
             return None
-        return (
+        row = (
             await connection.execute(select(listings).where(listings.c.request_id == request_id))
         ).one_or_none()
+        if row is None:
+            return None
+        check_replay(row.request_fingerprint, fingerprint)
+        # Even a row without a fingerprint tells this much: another enterprise, another request.
+        if row.credit_code != code:
+            raise reused_request_id()
+        return row
 
     async def get(self, principal: Principal, name: str) -> credit_pb2.Listing:
         """One listing."""
@@ -324,18 +338,13 @@ class SeriousDishonestyList:
         now = self._clock.now()
         today = china_date(now)
         tenant = principal.tenant
+        fingerprint = request_fingerprint(request)
         async with self._databases.begin(tenant) as connection:
-            if request.request_id:
-                replayed = (
-                    await connection.execute(
-                        select(repair_applications).where(
-                            repair_applications.c.request_id == request.request_id
-                        )
-                    )
-                ).one_or_none()
-                if replayed is not None and replayed.listing_id == listing_id:
-                    return records.to_application(replayed, tenant)
+            # The listing first: a retry is answered only to a caller who may see it.
             listing = await locked_listing(connection, principal, listing_id)
+            replayed = await self._application_replay(connection, request, listing_id, fingerprint)
+            if replayed is not None:
+                return records.to_application(replayed, tenant)
             if listing.state != ACTIVE:
                 raise FailedPrecondition(
                     f"only a listing on the list can be repaired; this one is {listing.state}",
@@ -354,6 +363,7 @@ class SeriousDishonestyList:
                     .values(
                         id=uuid.uuid4(),
                         request_id=request.request_id or None,
+                        request_fingerprint=fingerprint,
                         listing_id=listing_id,
                         statement=request.statement,
                         state=PENDING,
@@ -367,6 +377,12 @@ class SeriousDishonestyList:
                 )
             ).one_or_none()
             if row is None:
+                # A retry racing its first attempt waited for it here and finds it now.
+                replayed = await self._application_replay(
+                    connection, request, listing_id, fingerprint
+                )
+                if replayed is not None:
+                    return records.to_application(replayed, tenant)
                 raise FailedPrecondition(
                     "an application for this listing is already under review",
                     subject=request.parent,
@@ -379,6 +395,32 @@ class SeriousDishonestyList:
                 connection, kernel, principal, attempt, at=now, outcome=audit.APPLIED
             )
         return records.to_application(row, tenant)
+
+    @staticmethod
+    async def _application_replay(
+        connection: AsyncConnection,
+        request: credit_pb2.ApplyForRepairRequest,
+        listing_id: uuid.UUID,
+        fingerprint: str,
+    ) -> Row[Any] | None:
+        """The application made under this request id, if any; INVALID_ARGUMENT if it was
+        made for a different request."""
+        if not request.request_id:
+            return None
+        row = (
+            await connection.execute(
+                select(repair_applications).where(
+                    repair_applications.c.request_id == request.request_id
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        check_replay(row.request_fingerprint, fingerprint)
+        # Even a row without a fingerprint tells this much: another listing, another request.
+        if row.listing_id != listing_id:
+            raise reused_request_id()
+        return row
 
     async def review(
         self, principal: Principal, request: credit_pb2.ReviewRepairApplicationRequest

@@ -48,6 +48,8 @@ credit_records = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("request_id", String(100), unique=True),
+    # sha256 of the request, to tell a retry from a reused request id (NULL before 0003).
+    Column("request_fingerprint", String(64)),
     Column("event_id", Uuid, unique=True),
     Column("credit_code", String(18), nullable=False),
     Column("kind", String(10), nullable=False),
@@ -71,6 +73,8 @@ listings = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("request_id", String(100), unique=True),
+    # sha256 of the request, to tell a retry from a reused request id (NULL before 0003).
+    Column("request_fingerprint", String(64)),
     Column("credit_code", String(18), nullable=False),
     Column("reason", String(60), nullable=False),
     Column("penalty_document", Text, nullable=False),
@@ -101,6 +105,8 @@ repair_applications = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("request_id", String(100), unique=True),
+    # sha256 of the request, to tell a retry from a reused request id (NULL before 0003).
+    Column("request_fingerprint", String(64)),
     Column("listing_id", Uuid, nullable=False, index=True),
     Column("statement", Text, nullable=False),
     Column("state", String(20), nullable=False),
@@ -124,6 +130,8 @@ bans = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("request_id", String(100), unique=True),
+    # sha256 of the request, to tell a retry from a reused request id (NULL before 0003).
+    Column("request_fingerprint", String(64)),
     Column("subject", String(20), nullable=False),
     Column("display_name", Text, nullable=False),
     Column("credit_code", String(18), nullable=False),
