@@ -7,6 +7,7 @@ characters, counties of the caller's prefecture, deadlines in the past) comes ba
 it as field violations, which the gateway answers in the same 422 shape.
 """
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal, TypeVar
 
@@ -23,10 +24,17 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
+# C0 controls but tab, line feed and carriage return (NUL cannot even be stored in
+# PostgreSQL text), DEL, and the bidirectional embeddings, overrides and isolates that can
+# make a name read differently from what it is. Lone surrogates never get this far:
+# pydantic refuses them as strings (`string_unicode`).
+_NOT_PLAIN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
 def _plain_text(value: str) -> str:
-    """Refuse NUL characters: PostgreSQL cannot store them in text."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    """Refuse control characters and bidirectional overrides."""
+    if _NOT_PLAIN.search(value):
+        raise ValueError("must not contain control characters or bidirectional overrides")
     return value
 
 

@@ -5,6 +5,10 @@ validation errors, each field violation located in the HTTP request (path, query
 body) rather than in the gRPC request the gateway built. Every other refusal becomes
 `{"detail": <the service's message>, "status": <gRPC code name>}` with the HTTP status
 a client expects; the service's message never names another tenant's data.
+
+FastAPI's own 422s are rebuilt without the `input` and `ctx` it would echo: a reply (and
+any log of it) must not carry what the caller sent, which may be personal data, may be
+megabytes long, or may not be encodable at all (a lone surrogate in a JSON string).
 """
 
 import re
@@ -14,6 +18,7 @@ from typing import Any, TypeVar
 
 import grpc
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -119,6 +124,25 @@ async def refusal_response(_: Request, refusal: Exception) -> JSONResponse:
     """The app's handler for `Refusal`."""
     assert isinstance(refusal, Refusal)
     return JSONResponse(refusal.body, status_code=refusal.status_code, headers=refusal.headers)
+
+
+async def validation_response(_: Request, error: Exception) -> JSONResponse:
+    """The app's handler for FastAPI's `RequestValidationError`: where and what, never values."""
+    assert isinstance(error, RequestValidationError)
+    detail = [
+        {
+            "loc": [part if isinstance(part, int) else _printable(str(part)) for part in e["loc"]],
+            "msg": _printable(str(e["msg"])),
+            "type": str(e["type"]),
+        }
+        for e in error.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """`text` bounded and safe to encode: lone surrogates become `\\udXXX` escapes."""
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _rich_status(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:

@@ -1,15 +1,19 @@
 """Entry point of the gateway process (`anjian-gateway`) and the app factory."""
 
+import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 import uvicorn
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from anjian_gateway import credit, hazards, health, public, public_page, selfinspection
-from anjian_gateway.errors import Refusal, refusal_response
+from anjian_gateway.errors import Refusal, refusal_response, validation_response
+from anjian_gateway.limits import BodyLimit
 from anjian_gateway.settings import GatewaySettings
 from anjian_gateway.tracing import instrument_app, setup_tracing
 from anjian_gateway.upstream import CreditUpstream, HazardUpstream
@@ -64,6 +68,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(Refusal, refusal_response)
+    app.add_exception_handler(RequestValidationError, validation_response)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(hazards.router)
     app.include_router(selfinspection.router)
     app.include_router(credit.router)
@@ -84,6 +90,7 @@ def main() -> None:
             print(f"anjian-gateway: {variable}: {problem['msg']}", file=sys.stderr)
         sys.exit(2)
     setup_logging(settings.log_level, settings.log_format, "gateway")
+    _uvicorn_logs_through_structlog(settings.log_level)
     setup_tracing(settings)
     uvicorn.run(
         create_app(settings),
@@ -92,3 +99,21 @@ def main() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+class _ToStructlog(logging.Handler):
+    """Hands standard-library records to structlog, so they come out as the services' do."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields: dict[str, object] = {"logger": record.name}
+        if record.exc_info:
+            fields["exc_info"] = record.exc_info
+        structlog.get_logger().log(record.levelno, record.getMessage(), **fields)
+
+
+def _uvicorn_logs_through_structlog(level: str) -> None:
+    """Uvicorn's own logs (start-up, errors) as JSON events with the trace id, not plain text."""
+    uvicorn_logger = logging.getLogger("uvicorn")
+    uvicorn_logger.handlers = [_ToStructlog()]
+    uvicorn_logger.setLevel(level.upper())
+    uvicorn_logger.propagate = False

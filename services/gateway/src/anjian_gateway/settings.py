@@ -45,6 +45,11 @@ class GatewaySettings(BaseSettings):
     readiness_deadline_seconds: float = Field(
         default=2.0, gt=0, description="Deadline of the health check behind /readyz."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body accepted; a larger one is answered 413.",
+    )
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_sampling_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     log_format: Literal["json", "console"] = "json"
