@@ -10,14 +10,15 @@ aggregate's events in commit order across replicas; the others wait to take over
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from google.protobuf.message import Message
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
-from sqlalchemy import Row, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian_kernel.bus import Bus
@@ -30,6 +31,11 @@ log = get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 _BATCH = 200
+SELECT_PENDING = (
+    "SELECT id, event_id, subject, payload, headers::text AS headers FROM {outbox} "
+    "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+)
+MARK_PUBLISHED = "UPDATE {outbox} SET published_at = now() WHERE id = ANY($1)"
 
 
 async def enqueue(
@@ -71,6 +77,10 @@ class OutboxRelay:
         self._tenant = tenant
         self._engine = databases.engine(tenant)
         self._schema = databases.schema
+        # The schema name is the service's own constant, never input.
+        outbox = f"{databases.schema}.outbox"
+        self._select_pending = SELECT_PENDING.format(outbox=outbox)
+        self._mark_published = MARK_PUBLISHED.format(outbox=outbox)
         self._signal = databases.outbox_signal(tenant)
         self._tables = tables
         self._bus = bus
@@ -102,7 +112,7 @@ class OutboxRelay:
             self._signal.leading = True
             try:
                 while True:
-                    while await self.publish_pending():
+                    while await self._publish_pending(driver):
                         pass
                     await self._sleep_until_woken()
             finally:
@@ -119,35 +129,20 @@ class OutboxRelay:
             await asyncio.wait_for(self._signal.wake.wait(), self._poll_interval)
         self._signal.wake.clear()
 
-    async def publish_pending(self) -> int:
-        """Publish one batch of unpublished events in commit order; returns how many."""
-        outbox = self._tables.outbox
-        async with self._engine.begin() as connection:
-            rows = (
-                await connection.execute(
-                    select(
-                        outbox.c.id,
-                        outbox.c.event_id,
-                        outbox.c.subject,
-                        outbox.c.payload,
-                        outbox.c.headers,
-                    )
-                    .where(outbox.c.published_at.is_(None))
-                    .order_by(outbox.c.id)
-                    .limit(_BATCH)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+    async def _publish_pending(self, driver: asyncpg.Connection) -> int:
+        """Publish one batch of unpublished events in commit order; returns how many.
+
+        It runs on the connection that holds the relay's lock: no pool checkout and no
+        liveness probe per batch, which under load cost more than the batch itself.
+        """
+        async with driver.transaction():
+            rows = await driver.fetch(self._select_pending, _BATCH)
             await self._publish_batch(rows)
             if rows:
-                await connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_([row.id for row in rows]))
-                    .values(published_at=text("now()"))
-                )
+                await driver.execute(self._mark_published, [row["id"] for row in rows])
         return len(rows)
 
-    async def _publish_batch(self, rows: Sequence[Row[Any, Any, Any, Any, Any]]) -> None:
+    async def _publish_batch(self, rows: Sequence[asyncpg.Record]) -> None:
         """Send the batch in order, then wait for every acknowledgement.
 
         One connection keeps the order in which messages are sent, so waiting for the
@@ -159,20 +154,21 @@ class OutboxRelay:
         sent: list[tuple[Span, asyncio.Future[Any]]] = []
         try:
             for row in rows:
+                subject, event_id = row["subject"], str(row["event_id"])
                 span = tracer.start_span(
-                    f"{row.subject} publish",
-                    context=extract_context(row.headers),
+                    f"{subject} publish",
+                    context=extract_context(json.loads(row["headers"])),
                     kind=SpanKind.PRODUCER,
                     attributes={
                         "messaging.system": "nats",
-                        "messaging.destination.name": row.subject,
-                        "messaging.message.id": str(row.event_id),
+                        "messaging.destination.name": subject,
+                        "messaging.message.id": event_id,
                     },
                 )
                 with trace.use_span(span, end_on_exit=False):
-                    headers = {"Nats-Msg-Id": str(row.event_id), **inject_context()}
+                    headers = {"Nats-Msg-Id": event_id, **inject_context()}
                     acknowledged = await jetstream.publish_async(
-                        row.subject, row.payload, headers=headers
+                        subject, row["payload"], headers=headers
                     )
                 sent.append((span, acknowledged))
             await asyncio.gather(*(acknowledged for _, acknowledged in sent))
