@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from anjian.credit.v1 import credit_pb2
 from anjian_credit import records
 from anjian_credit.enterprises import OFFICIALS, find
-from anjian_credit.names import ban_name, check_parent
+from anjian_credit.names import ban_name
 from anjian_credit.replays import check_replay
 from anjian_credit.tables import bans, kernel
 from anjian_credit.validation import check_day, check_text
@@ -32,6 +32,7 @@ from anjian_kernel.identifiers import (
     validate_credit_code,
 )
 from anjian_kernel.paging import next_token, page_of
+from anjian_kernel.resources import check_parent
 
 Subject = credit_pb2.Ban.Subject
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian.credit.v1 import credit_pb2
 from anjian_credit import records, scoring
-from anjian_credit.names import check_parent, enterprise_name, parse_enterprise
+from anjian_credit.names import enterprise_name, parse_enterprise
 from anjian_credit.rules import RuleBook
 from anjian_credit.tables import enterprises, kernel, listings
 from anjian_credit.validation import INDUSTRIES, SIZES, check_county, check_text
@@ -39,6 +39,7 @@ from anjian_kernel.identifiers import (
     validate_credit_code,
 )
 from anjian_kernel.paging import next_token, page_of
+from anjian_kernel.resources import check_parent
 from anjian_kernel.tenancy import prefecture_of_county
 
 SELF_REGISTRATION = "self-registration"

@@ -18,9 +18,9 @@ from anjian.credit.v1 import credit_pb2
 from anjian.events.v1.credit_events_pb2 import CreditEvent
 from anjian.events.v1.envelope_pb2 import EventMetadata
 from anjian_credit.names import enterprise_name
-from anjian_credit.records import timestamp
 from anjian_credit.tables import credit_changes, kernel
 from anjian_kernel.bus import subject
+from anjian_kernel.messages import timestamp
 from anjian_kernel.outbox import enqueue
 
 K = CreditEvent.Kind

@@ -24,7 +24,6 @@ from anjian_credit.events import K
 from anjian_credit.names import (
     application_name,
     ban_name,
-    check_parent,
     listing_name,
     parse_application,
     parse_listing,
@@ -33,7 +32,7 @@ from anjian_credit.replays import check_replay, reused_request_id
 from anjian_credit.rules import ListingTerms, RuleBook
 from anjian_credit.tables import bans, kernel, listings, repair_applications
 from anjian_credit.validation import check_day, check_text
-from anjian_kernel import audit
+from anjian_kernel import audit, messages
 from anjian_kernel.auth import Principal, Role
 from anjian_kernel.clock import Clock, china_date
 from anjian_kernel.database import TenantDatabases
@@ -47,6 +46,7 @@ from anjian_kernel.errors import (
 )
 from anjian_kernel.identifiers import normalise_credit_code, request_fingerprint
 from anjian_kernel.paging import next_token, page_of
+from anjian_kernel.resources import check_parent
 
 ACTIVE, EXPIRED, REPAIRED = "ACTIVE", "EXPIRED", "REPAIRED"
 PENDING, APPROVED, REFUSED, REVOKED = "PENDING", "APPROVED", "REFUSED", "REVOKED"
@@ -531,7 +531,7 @@ def refusal_of(
             f"the application is {application.state} at version {application.version}; "
             f"this needs {from_state}"
         )
-    if etag != records.etag(application.version):
+    if etag != messages.etag(application.version):
         return Aborted(
             f"stale etag {etag!r}: the application is {application.state} at version "
             f"{application.version}; read it again and retry"

@@ -7,13 +7,8 @@ resource that does not exist, so no caller learns what another tenant holds.
 import uuid
 
 from anjian_kernel.auth import Principal
-from anjian_kernel.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from anjian_kernel.errors import FieldViolation, InvalidArgument, NotFound
 from anjian_kernel.identifiers import normalise_credit_code
-
-
-def parent_name(tenant: str) -> str:
-    """`prefectures/{tenant}`."""
-    return f"prefectures/{tenant}"
 
 
 def enterprise_name(tenant: str, credit_code: str) -> str:
@@ -39,16 +34,6 @@ def application_name(tenant: str, listing_id: uuid.UUID, application_id: uuid.UU
 def ban_name(tenant: str, ban_id: uuid.UUID) -> str:
     """`prefectures/{tenant}/bans/{id}`."""
     return f"prefectures/{tenant}/bans/{ban_id}"
-
-
-def check_parent(principal: Principal, parent: str, field: str = "parent") -> None:
-    """Refuse a parent that is not the caller's own prefecture."""
-    if not parent:
-        raise InvalidArgument([FieldViolation(field, "required, e.g. prefectures/530100")])
-    if parent != parent_name(principal.tenant):
-        raise PermissionDenied(
-            f"{field} must be {parent_name(principal.tenant)}, the tenant of your token"
-        )
 
 
 def _invalid(field: str, shape: str) -> InvalidArgument:

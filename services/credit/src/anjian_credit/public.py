@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian.credit.v1 import credit_pb2
 from anjian_credit import events, records
-from anjian_credit.names import check_parent
 from anjian_credit.tables import credit_records, enterprises, listings
 from anjian_kernel.auth import Principal
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.errors import FieldViolation, InvalidArgument, Violations
 from anjian_kernel.identifiers import normalise_credit_code
+from anjian_kernel.resources import check_parent
 
 MIN_QUERY = 2
 

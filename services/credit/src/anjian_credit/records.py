@@ -1,10 +1,7 @@
 """Conversion between credit rows and API messages."""
 
-from datetime import date, datetime
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.type.date_pb2 import Date
 from sqlalchemy import Row
 
 from anjian.credit.v1 import credit_pb2
@@ -15,33 +12,10 @@ from anjian_credit.names import (
     listing_name,
     record_name,
 )
+from anjian_kernel.messages import etag, timestamp, to_date
 
 Ban = credit_pb2.Ban
 Application = credit_pb2.RepairApplication
-
-
-def timestamp(instant: datetime | None) -> Timestamp | None:
-    """A protobuf Timestamp, or None for no instant."""
-    if instant is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(instant)
-    return stamp
-
-
-def to_date(day: date | None) -> Date | None:
-    """A google.type.Date, or None for no day."""
-    return Date(year=day.year, month=day.month, day=day.day) if day else None
-
-
-def from_date(message: Date) -> date:
-    """A Python date from a google.type.Date (ValueError when impossible)."""
-    return date(message.year, message.month, message.day)
-
-
-def etag(version: int) -> str:
-    """The concurrency token of a version."""
-    return str(version)
 
 
 def to_enterprise(

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian.credit.v1 import credit_pb2
 from anjian_credit.names import record_name
-from anjian_credit.records import to_date
 from anjian_credit.rules import RuleBook, Scoring, add_months
 from anjian_credit.tables import credit_records
+from anjian_kernel.messages import to_date
 
 
 @dataclass(frozen=True)

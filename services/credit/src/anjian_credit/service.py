@@ -9,12 +9,12 @@ from anjian_credit.bans import Bans
 from anjian_credit.conduct import ConductRecords
 from anjian_credit.enterprises import EnterpriseRegister
 from anjian_credit.listings import SeriousDishonestyList, expire
-from anjian_credit.names import check_parent
 from anjian_credit.public import PublicCredit
 from anjian_credit.rules import RuleBook
 from anjian_kernel.auth import Role, current_principal
 from anjian_kernel.clock import Clock
 from anjian_kernel.database import TenantDatabases
+from anjian_kernel.resources import check_parent
 
 Context = grpc.aio.ServicerContext
 

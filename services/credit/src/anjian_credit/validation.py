@@ -4,8 +4,8 @@ from datetime import date
 
 from google.type.date_pb2 import Date
 
-from anjian_credit.records import from_date
 from anjian_kernel.errors import Violations
+from anjian_kernel.messages import from_date
 from anjian_kernel.tenancy import prefecture_of_county
 
 INDUSTRIES = frozenset(

@@ -22,11 +22,11 @@ from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_hazard import lifecycle, records
 from anjian_hazard.lifecycle import Step, state_name
 from anjian_hazard.listings import ReviewIntervals, is_listed
-from anjian_hazard.names import check_parent, hazard_name, parse_resource
+from anjian_hazard.names import hazard_name, parse_resource
 from anjian_hazard.standards import criterion_text, load_standards
 from anjian_hazard.tables import hazards, kernel, listed_enterprises
 from anjian_hazard.validation import MAX_DEADLINE_AHEAD, check_report, check_text
-from anjian_kernel import audit
+from anjian_kernel import audit, messages
 from anjian_kernel.auth import Principal, Role, current_principal
 from anjian_kernel.bus import subject
 from anjian_kernel.clock import Clock, china_date, end_of_china_day
@@ -44,6 +44,7 @@ from anjian_kernel.errors import (
 from anjian_kernel.identifiers import request_fingerprint
 from anjian_kernel.outbox import enqueue
 from anjian_kernel.paging import next_token, page_of
+from anjian_kernel.resources import check_parent
 from anjian_kernel.telemetry import current_trace_id, inject_context
 from anjian_kernel.workdays import CalendarUnknownError, add_working_days
 
@@ -130,7 +131,7 @@ def refusal_of(step: Step, row: Row[Any], etag: str) -> ServiceError | None:
             f"{row.version}",
             subject=hazard_name("", row.id).split("/", 2)[-1],
         )
-    if etag != records.etag(row.version):
+    if etag != messages.etag(row.version):
         return Aborted(
             f"stale etag {etag!r}: the hazard is {row.state} at version {row.version}; "
             "read it again and retry"
@@ -363,7 +364,7 @@ def reported_hazard(
         likely_duplicate_of=hazard_name(tenant, likely_duplicate_of) if likely_duplicate_of else "",
         overdue=False,
         version=version,
-        etag=records.etag(version),
+        etag=messages.etag(version),
         reporter=values["reporter"],
         send_back_count=0,
         closer_inspection=closer_inspection,
@@ -829,7 +830,7 @@ def rectification_deadline(
         return None
     if has_date:
         try:
-            deadline = records.from_date(request.deadline)
+            deadline = messages.from_date(request.deadline)
         except ValueError:
             violations.add("deadline", "not a calendar date")
             return None

@@ -3,27 +3,12 @@
 import uuid
 
 from anjian_kernel.auth import Principal
-from anjian_kernel.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
-
-
-def parent_name(tenant: str) -> str:
-    """`prefectures/{tenant}`."""
-    return f"prefectures/{tenant}"
+from anjian_kernel.errors import FieldViolation, InvalidArgument, NotFound
 
 
 def hazard_name(tenant: str, hazard_id: uuid.UUID) -> str:
     """`prefectures/{tenant}/hazards/{id}`."""
     return f"prefectures/{tenant}/hazards/{hazard_id}"
-
-
-def check_parent(principal: Principal, parent: str, field: str = "parent") -> None:
-    """Refuse a parent that is not the caller's own prefecture."""
-    if not parent:
-        raise InvalidArgument([FieldViolation(field, "required, e.g. prefectures/530100")])
-    if parent != parent_name(principal.tenant):
-        raise PermissionDenied(
-            f"{field} must be {parent_name(principal.tenant)}, the tenant of your token"
-        )
 
 
 def parse_resource(principal: Principal, name: str, collection: str, field: str) -> uuid.UUID:

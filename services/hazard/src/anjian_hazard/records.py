@@ -1,40 +1,15 @@
 """Conversion between hazard rows and API messages, and the events built from them."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.type.date_pb2 import Date
 from sqlalchemy import Row
 
 from anjian.events.v1.envelope_pb2 import EventMetadata
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2
 from anjian_hazard.names import hazard_name
-
-
-def timestamp(instant: datetime | None) -> Timestamp | None:
-    """A protobuf Timestamp, or None for no instant."""
-    if instant is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(instant)
-    return stamp
-
-
-def to_date(day: date | None) -> Date | None:
-    """A google.type.Date, or None for no day."""
-    return Date(year=day.year, month=day.month, day=day.day) if day else None
-
-
-def from_date(message: Date) -> date:
-    """A Python date from a google.type.Date (ValueError when impossible)."""
-    return date(message.year, message.month, message.day)
-
-
-def etag(version: int) -> str:
-    """The concurrency token of a version."""
-    return str(version)
+from anjian_kernel.messages import etag, timestamp, to_date
 
 
 def to_hazard(row: Row[tuple[object, ...]], tenant: str) -> hazard_pb2.Hazard:

@@ -10,8 +10,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
-from anjian_hazard.names import check_parent, parent_name, parse_resource
-from anjian_hazard.records import timestamp
+from anjian_hazard.names import parse_resource
 from anjian_hazard.tables import checklists, hazards, self_inspection_returns
 from anjian_hazard.validation import check_credit_code
 from anjian_kernel.auth import Principal, Role, current_principal
@@ -19,7 +18,9 @@ from anjian_kernel.clock import Clock, china_date
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.errors import AlreadyExists, NotFound, PermissionDenied, Violations
 from anjian_kernel.identifiers import request_fingerprint
+from anjian_kernel.messages import timestamp
 from anjian_kernel.paging import next_token, page_of
+from anjian_kernel.resources import check_parent, parent_name
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _WRITERS = (Role.ENTERPRISE, Role.ADMIN)
