@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import grpc
 import pytest
 from e2e_support import KUNMING, Deployment, as_date, service_today
 
@@ -66,9 +67,16 @@ async def test_overdue_leads_to_a_record_a_listing_and_closer_inspection(
     enterprise = f"prefectures/{KUNMING}/enterprises/{code}"
 
     async def records() -> list[credit_pb2.CreditRecord]:
-        reply = await inspector.credit.ListCreditRecords(
-            credit_pb2.ListCreditRecordsRequest(parent=enterprise), metadata=md
-        )
+        # The credit service learns of the enterprise from the same event, so until it has
+        # handled it the enterprise itself is not found yet.
+        try:
+            reply = await inspector.credit.ListCreditRecords(
+                credit_pb2.ListCreditRecordsRequest(parent=enterprise), metadata=md
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            return []
         return [r for r in reply.credit_records if r.source_document == hazard.name]
 
     found = await eventually(records, 60)
