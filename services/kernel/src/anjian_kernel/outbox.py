@@ -1,7 +1,7 @@
 """The transactional outbox and its relay to JetStream.
 
 A service writes its state change and its event in one transaction
-(`enqueue`). The relay wakes on LISTEN/NOTIFY (polling as a fallback), claims
+(`enqueue`). The relay wakes on LISTEN/NOTIFY (polling as a fallback), reads
 unpublished rows in id order, publishes each with `Nats-Msg-Id` = event id so
 JetStream drops a republished duplicate, and marks them published. Per tenant
 one relay leads at a time (a PostgreSQL advisory lock), which keeps each
@@ -33,7 +33,7 @@ tracer = trace.get_tracer(__name__)
 _BATCH = 200
 SELECT_PENDING = (
     "SELECT id, event_id, subject, payload, headers::text AS headers FROM {outbox} "
-    "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+    "WHERE published_at IS NULL ORDER BY id LIMIT $1"
 )
 MARK_PUBLISHED = "UPDATE {outbox} SET published_at = now() WHERE id = ANY($1)"
 
@@ -133,13 +133,16 @@ class OutboxRelay:
         """Publish one batch of unpublished events in commit order; returns how many.
 
         It runs on the connection that holds the relay's lock: no pool checkout and no
-        liveness probe per batch, which under load cost more than the batch itself.
+        liveness probe per batch, which under load cost more than the batch itself. The
+        lock makes this relay the only one publishing the tenant's outbox, so the rows need
+        no locks of their own, and the read and the mark are a statement each, without a
+        transaction around them. Should the mark be lost, the batch is sent again and
+        JetStream drops it by message id.
         """
-        async with driver.transaction():
-            rows = await driver.fetch(self._select_pending, _BATCH)
+        rows = await driver.fetch(self._select_pending, _BATCH)
+        if rows:
             await self._publish_batch(rows)
-            if rows:
-                await driver.execute(self._mark_published, [row["id"] for row in rows])
+            await driver.execute(self._mark_published, [row["id"] for row in rows])
         return len(rows)
 
     async def _publish_batch(self, rows: Sequence[asyncpg.Record]) -> None:
