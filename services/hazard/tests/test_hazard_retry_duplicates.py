@@ -30,6 +30,13 @@ async def test_hazard_retry_duplicates(stack: HazardStack, inspector: Caller) ->
     assert [h.name for h in listed.hazards] == [replies[0].name]
     events = await hazard_events(stack.nats.url, KUNMING, replies[0].name, 1)
     assert [e.kind for e in events] == [HazardEvent.Kind.KIND_REPORTED]
+    trail = await inspector.hazards.ListHazardAuditRecords(
+        hazard_pb2.ListHazardAuditRecordsRequest(name=replies[0].name),
+        metadata=inspector.metadata,
+    )
+    assert [(r.action, r.to_state, r.request_id) for r in trail.audit_records] == [
+        ("ReportHazard", "REPORTED", request_id)
+    ]
 
 
 async def test_same_content_with_a_new_request_id_is_a_new_hazard_flagged_as_likely_duplicate(

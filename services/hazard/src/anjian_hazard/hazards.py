@@ -13,7 +13,20 @@ from datetime import date, datetime
 from typing import Any
 
 import grpc
-from sqlalchemy import Insert, Row, and_, any_, bindparam, exists, func, select, update
+from sqlalchemy import (
+    CTE,
+    Row,
+    Select,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -234,12 +247,12 @@ REPORTED_COLUMNS = (
 """Columns of a new hazard that come from the report; REPORT sets the others itself."""
 
 
-def report_statement() -> Insert:
-    """The INSERT of a reported hazard, with its likely duplicate and listing found inside it.
+def report_lookup_statement() -> Select[Any]:
+    """What a new report is stamped with: its likely duplicate and whether it is listed.
 
-    Built once, so a report neither builds nor compiles SQL per call, and the lookups cost
-    no round trip of their own. Parameters are named after REPORTED_COLUMNS, plus
-    `lookup_code`, `lookup_title` and `lookup_location` (title and location as reported).
+    Parameters: `lookup_code`, `lookup_title` and `lookup_location` (title and location
+    as reported). Read before REPORT, under READ COMMITTED as a lookup inside REPORT
+    would be: a duplicate reported at the same moment is not seen by either.
     """
     likely = (
         select(hazards.c.id)
@@ -252,34 +265,17 @@ def report_statement() -> Insert:
         .limit(1)
         .scalar_subquery()
     )
-    listed = select(
-        exists().where(listed_enterprises.c.credit_code == bindparam("lookup_code"))
-    ).scalar_subquery()
-    return (
-        insert(hazards)
-        .values(
-            **{name: bindparam(name) for name in REPORTED_COLUMNS},
-            state=state_name(hazard_pb2.HAZARD_STATE_REPORTED),
-            grade="UNSPECIFIED",
-            likely_duplicate_of=likely,
-            overdue=False,
-            send_back_count=0,
-            production_stopped=False,
-            closer_inspection=listed,
-            version=1,
-        )
-        .on_conflict_do_nothing(index_elements=["request_id"])
-        .returning(hazards.c.likely_duplicate_of, hazards.c.closer_inspection)
-    )
+    listed = exists().where(listed_enterprises.c.credit_code == bindparam("lookup_code"))
+    return select(likely.label("likely_duplicate_of"), listed.label("closer_inspection"))
 
 
-REPORT = DriverStatement.compile(report_statement())
+REPORT_LOOKUP = DriverStatement.compile(report_lookup_statement())
 
 
 def report_values(
     request: hazard_pb2.ReportHazardRequest, principal: Principal, code: str, now: datetime
 ) -> dict[str, Any]:
-    """Parameters of REPORT for one request, under a new hazard id."""
+    """Parameters of REPORT_LOOKUP and of REPORT's hazard, for one request under a new id."""
     hazard = request.hazard
     return {
         "id": uuid.uuid4(),
@@ -308,47 +304,74 @@ AUDITED_COLUMNS = ("resource", "actor", "actor_role", "created_at", "request_id"
 OUTBOX_COLUMNS = ("event_id", "subject", "payload", "headers", "aggregate")
 
 
-def report_records_statement() -> Insert:
-    """The report's audit record and its `hazard.reported` outbox row, in one statement.
+def once_per(rows: CTE, table: Table, values: dict[str, Any]) -> Select[Any]:
+    """A row of `values`, typed as `table`'s columns of the same names, for each of `rows`."""
+    columns = (type_coerce(value, table.c[name].type) for name, value in values.items())
+    return select(*columns).select_from(rows)
 
-    The same rows `audit.record` and `outbox.enqueue` write, inserted together so that
-    both cost one round trip: the audit insert rides in a WITH clause, which PostgreSQL
-    runs to completion although nothing reads it.
+
+def report_statement() -> Select[Any]:
+    """The reported hazard, its audit record and its `hazard.reported` event, in one statement.
+
+    One statement is one transaction, so the three rows commit together without a BEGIN
+    and a COMMIT of their own. The audit record and the outbox row are the ones
+    `audit.record` and `outbox.enqueue` write; both are inserted from what the hazard's
+    INSERT returns, so a retry whose request_id is stored already writes none of the
+    three. The statement answers how many hazards it stored: 1, or 0 for such a retry.
+
+    Parameters are named after REPORTED_COLUMNS, `likely_duplicate_of` and
+    `closer_inspection` (from REPORT_LOOKUP), `audit_` + AUDITED_COLUMNS, and OUTBOX_COLUMNS.
     """
-    audit_record = (
-        kernel.audit_records.insert()
+    new_hazard = (
+        insert(hazards)
         .values(
-            **{name: bindparam(f"audit_{name}") for name in AUDITED_COLUMNS},
-            action="ReportHazard",
-            from_state="UNSPECIFIED",
-            to_state=state_name(hazard_pb2.HAZARD_STATE_REPORTED),
-            reason="",
-            outcome=audit.APPLIED,
+            **{name: bindparam(name) for name in REPORTED_COLUMNS},
+            state=state_name(hazard_pb2.HAZARD_STATE_REPORTED),
+            grade="UNSPECIFIED",
+            likely_duplicate_of=bindparam("likely_duplicate_of"),
+            overdue=False,
+            send_back_count=0,
+            production_stopped=False,
+            closer_inspection=bindparam("closer_inspection"),
             version=1,
         )
+        .on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(hazards.c.id)
+        .cte("new_hazard")
+    )
+    audit_values = {
+        **{name: bindparam(f"audit_{name}") for name in AUDITED_COLUMNS},
+        "action": "ReportHazard",
+        "from_state": "UNSPECIFIED",
+        "to_state": state_name(hazard_pb2.HAZARD_STATE_REPORTED),
+        "reason": "",
+        "outcome": audit.APPLIED,
+        "version": 1,
+    }
+    audit_record = (
+        kernel.audit_records.insert()
+        .from_select(list(audit_values), once_per(new_hazard, kernel.audit_records, audit_values))
         .cte("audit_record")
     )
-    return (
+    event_values = {name: bindparam(name) for name in OUTBOX_COLUMNS}
+    event = (
         kernel.outbox.insert()
-        .values({name: bindparam(name) for name in OUTBOX_COLUMNS})
-        .add_cte(audit_record)
+        .from_select(list(event_values), once_per(new_hazard, kernel.outbox, event_values))
+        .cte("event")
     )
+    return select(func.count()).select_from(new_hazard).add_cte(audit_record, event)
 
 
-REPORT_RECORDS = DriverStatement.compile(report_records_statement())
+REPORT = DriverStatement.compile(report_statement())
 
 
-def reported_hazard(
-    values: dict[str, Any],
-    likely_duplicate_of: uuid.UUID | None,
-    closer_inspection: bool,
-    tenant: str,
-) -> hazard_pb2.Hazard:
-    """The hazard REPORT stored with `values`, as `records.to_hazard` reads it back.
+def reported_hazard(values: dict[str, Any], tenant: str) -> hazard_pb2.Hazard:
+    """The hazard REPORT stores with `values`, as `records.to_hazard` would read it back.
 
-    Built from what the INSERT was given, plus the two columns it worked out itself, so
-    the reply needs no full row from the database.
+    Built from what the INSERT is given, so the reply and the event need no row from the
+    database.
     """
+    likely_duplicate_of = values["likely_duplicate_of"]
     version = 1
     hazard = hazard_pb2.Hazard(
         name=hazard_name(tenant, values["id"]),
@@ -367,7 +390,7 @@ def reported_hazard(
         etag=messages.etag(version),
         reporter=values["reporter"],
         send_back_count=0,
-        closer_inspection=closer_inspection,
+        closer_inspection=values["closer_inspection"],
     )
     hazard.find_time.FromDatetime(values["find_time"])
     hazard.create_time.FromDatetime(values["created_at"])
@@ -381,7 +404,7 @@ def report_records(
     hazard: hazard_pb2.Hazard,
     now: datetime,
 ) -> dict[str, Any]:
-    """Parameters of REPORT_RECORDS: who reported `hazard`, and its `hazard.reported` event."""
+    """REPORT's parameters for its audit record and its `hazard.reported` outbox row."""
     event_id = uuid.uuid4()
     event = records.hazard_event(
         event_id=event_id,
@@ -434,15 +457,13 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
             raise PermissionDenied(f"your token is scoped to county {principal.county}")
 
         values = report_values(request, principal, code, now)
-        async with self._databases.driver_transaction(principal.tenant) as connection:
-            row = await connection.fetchrow(REPORT.sql, *REPORT.arguments(values))
-            if row is not None:
-                hazard = reported_hazard(values, row[0], row[1], principal.tenant)
-                records_values = report_records(request, principal, hazard, now)
-                await connection.execute(
-                    REPORT_RECORDS.sql, *REPORT_RECORDS.arguments(records_values)
-                )
-        if row is not None:
+        async with self._databases.driver_connection(principal.tenant) as connection:
+            found = await connection.fetchrow(REPORT_LOOKUP.sql, *REPORT_LOOKUP.arguments(values))
+            values.update(found.items())
+            hazard = reported_hazard(values, principal.tenant)
+            values.update(report_records(request, principal, hazard, now))
+            stored = await connection.fetchval(REPORT.sql, *REPORT.arguments(values))
+        if stored:
             await self._databases.outbox_committed(principal.tenant)
             return hazard
         # An earlier call with this request_id stored its hazard: answer that one.

@@ -140,13 +140,15 @@ class TenantDatabases:
         return engine
 
     @contextlib.asynccontextmanager
-    async def driver_transaction(self, tenant: str) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction on the asyncpg connection under one of the tenant's pooled ones."""
+    async def driver_connection(self, tenant: str) -> AsyncIterator[asyncpg.Connection]:
+        """The asyncpg connection under one of the tenant's pooled ones, outside a transaction.
+
+        Each statement on it commits by itself: for hot paths whose change is one statement.
+        """
         async with self.engine(tenant).connect() as connection:
             pooled = await connection.get_raw_connection()
             driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
-            async with driver.transaction():
-                yield driver
+            yield driver
 
     async def prepare(self, tenant: str) -> None:
         """Create the tenant's database if allowed and missing, then migrate the schema."""
