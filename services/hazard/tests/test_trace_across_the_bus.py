@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hazard_support import KUNMING, Caller, HazardStack, hazard_fields
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -15,6 +16,7 @@ from anjian.hazard.v1 import hazard_pb2
 from anjian_hazard.tables import kernel
 from anjian_kernel.inbox import Event, InboxConsumer
 
+REPORT_SPAN = "/anjian.hazard.v1.HazardService/ReportHazard"
 TRACE_ID = uuid.uuid4().hex
 PARENT_SPAN = uuid.uuid4().hex[:16]
 
@@ -86,6 +88,22 @@ async def test_one_trace_from_the_call_through_the_bus_to_the_consumer(
         task.cancel()
 
     assert seen["trace_id"] == TRACE_ID
-    assert "/anjian.hazard.v1.HazardService/ReportHazard" in names
+    assert REPORT_SPAN in names
     assert f"anjian.{KUNMING}.hazard.reported publish" in names
     assert f"anjian.{KUNMING}.hazard.reported process" in names
+
+
+async def test_health_checks_make_no_spans_while_calls_do(inspector: Caller) -> None:
+    spans = recording_spans()
+    health = health_pb2_grpc.HealthStub(inspector.channel)
+    checked = await health.Check(health_pb2.HealthCheckRequest())
+    await inspector.report()
+
+    async with asyncio.timeout(10):
+        while True:
+            names = {span.name for span in spans.get_finished_spans()}
+            if REPORT_SPAN in names:
+                break
+            await asyncio.sleep(0.05)
+    assert checked.status == health_pb2.HealthCheckResponse.SERVING
+    assert not [name for name in names if name.startswith("/grpc.health.v1.Health/")]
