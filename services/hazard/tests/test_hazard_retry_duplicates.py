@@ -56,6 +56,17 @@ async def test_same_content_with_a_new_request_id_is_a_new_hazard_flagged_as_lik
     assert not first.likely_duplicate_of
 
 
+async def test_a_likely_duplicate_is_found_whatever_spaces_surround_its_title(
+    inspector: Caller,
+) -> None:
+    code = new_credit_code()
+    first = await inspector.report(enterprise_credit_code=code, title="配电柜接地线松脱")
+    second = await inspector.report(enterprise_credit_code=code, title="  配电柜接地线松脱 ")
+
+    assert second.title == first.title
+    assert second.likely_duplicate_of == first.name
+
+
 async def test_a_request_id_reused_for_a_different_hazard_is_refused(inspector: Caller) -> None:
     request_id = str(uuid.uuid4())
     first = await inspector.report(request_id=request_id, title="标题甲")

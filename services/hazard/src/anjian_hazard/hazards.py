@@ -250,22 +250,22 @@ REPORTED_COLUMNS = (
 def report_lookup_statement() -> Select[Any]:
     """What a new report is stamped with: its likely duplicate and whether it is listed.
 
-    Parameters: `lookup_code`, `lookup_title` and `lookup_location` (title and location
-    as reported). Read before REPORT, under READ COMMITTED as a lookup inside REPORT
-    would be: a duplicate reported at the same moment is not seen by either.
+    Parameters: the new hazard's `enterprise_credit_code`, `title` and `location`, as
+    REPORT stores them. Read before REPORT, under READ COMMITTED as a lookup inside
+    REPORT would be: a duplicate reported at the same moment is not seen by either.
     """
     likely = (
         select(hazards.c.id)
         .where(
-            hazards.c.enterprise_credit_code == bindparam("lookup_code"),
-            hazards.c.title == bindparam("lookup_title"),
-            hazards.c.location == bindparam("lookup_location"),
+            hazards.c.enterprise_credit_code == bindparam("enterprise_credit_code"),
+            hazards.c.title == bindparam("title"),
+            hazards.c.location == bindparam("location"),
             hazards.c.state == any_(array(sorted(map(state_name, lifecycle.OPEN_STATES)))),
         )
         .limit(1)
         .scalar_subquery()
     )
-    listed = exists().where(listed_enterprises.c.credit_code == bindparam("lookup_code"))
+    listed = exists().where(listed_enterprises.c.credit_code == bindparam("enterprise_credit_code"))
     return select(likely.label("likely_duplicate_of"), listed.label("closer_inspection"))
 
 
@@ -294,9 +294,6 @@ def report_values(
         "created_at": now,
         "updated_at": now,
         "request_fingerprint": request_fingerprint(request),
-        "lookup_code": code,
-        "lookup_title": hazard.title,
-        "lookup_location": hazard.location,
     }
 
 
