@@ -1,14 +1,22 @@
-"""TenantDatabases.prepare makes a tenant's database and schema; again, or at once, is harmless."""
+"""Migrations build the schema the tables describe; preparing twice or at once is harmless."""
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from kernel_support import SECRET
+from sqlalchemy import Connection, MetaData
 
+import anjian_credit.main
+import anjian_credit.tables
+import anjian_hazard.tables
 from anjian_cli.embedded import EmbeddedPostgres
 from anjian_hazard.main import MIGRATIONS
 from anjian_hazard.tables import SCHEMA
@@ -107,3 +115,41 @@ async def test_replicas_preparing_at_once_are_harmless(postgres: EmbeddedPostgre
     assert tables >= KERNEL_TABLES
     assert versions == [HEAD]
     assert triggers == 0, "the relay is woken after commit, not by a trigger"
+
+
+def schema_differences(connection: Connection, metadata: MetaData) -> list[Any]:
+    """What Alembic finds between the migrated schema and the tables `metadata` describes."""
+
+    def ours(name: str | None, kind: str, _parents: object) -> bool:
+        if kind == "schema":
+            return name == metadata.schema
+        return not (kind == "table" and name == "alembic_version")
+
+    context = MigrationContext.configure(
+        connection, opts={"include_schemas": True, "include_name": ours}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+@pytest.mark.parametrize(
+    ("metadata", "migrations"),
+    [
+        (anjian_hazard.tables.metadata, MIGRATIONS),
+        (anjian_credit.tables.metadata, anjian_credit.main.MIGRATIONS),
+    ],
+    ids=["hazard", "credit"],
+)
+async def test_migrations_build_the_schema_the_tables_describe(
+    postgres: EmbeddedPostgres, metadata: MetaData, migrations: Path
+) -> None:
+    template = f"anjian_kmig_{uuid.uuid4().hex[:8]}_{{tenant}}"
+    settings = KernelSettings(database_url=postgres.url_for(template), token_secret=SECRET)
+    databases = TenantDatabases(settings, str(metadata.schema), migrations)
+    try:
+        await databases.prepare(TENANT)
+        async with databases.engine(TENANT).connect() as connection:
+            differences = await connection.run_sync(schema_differences, metadata)
+    finally:
+        await databases.dispose()
+
+    assert differences == []

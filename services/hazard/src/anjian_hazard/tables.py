@@ -68,7 +68,7 @@ hazards = Table(
     Column("version", BigInteger, nullable=False),
     Index("hazards_state", "state"),
     Index("hazards_county", "county_code"),
-    Index("hazards_enterprise", "enterprise_credit_code"),
+    Index("hazards_enterprise_title", "enterprise_credit_code", "title"),
     Index("hazards_created", "created_at", "id"),
 )
 
