@@ -62,10 +62,7 @@ def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
         jobs: list[Coroutine[Any, Any, None]] = []
         for tenant in settings.tenants:
             engine = databases.engine(tenant)
-            relay = OutboxRelay(
-                tenant, databases, kernel, bus, settings.relay_poll_interval_seconds
-            )
-            jobs.append(relay.run())
+            jobs.append(OutboxRelay(tenant, databases, kernel, bus, settings).run())
             jobs.append(consumer.consumer(tenant, bus, databases, book, clock).run())
             jobs.append(
                 periodic.every(

@@ -60,10 +60,7 @@ def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
         jobs: list[Coroutine[Any, Any, None]] = []
         for tenant in settings.tenants:
             engine = databases.engine(tenant)
-            relay = OutboxRelay(
-                tenant, databases, kernel, bus, settings.relay_poll_interval_seconds
-            )
-            jobs.append(relay.run())
+            jobs.append(OutboxRelay(tenant, databases, kernel, bus, settings).run())
             listings = InboxConsumer(
                 tenant=tenant,
                 durable="hazard-credit-listings",

@@ -41,7 +41,16 @@ class KernelSettings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     health_check_interval_seconds: float = Field(default=2.0, gt=0)
-    relay_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    relay_poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often the outbox relay looks without being woken."
+    )
+    relay_gather_seconds: float = Field(
+        default=0.005,
+        ge=0,
+        le=1,
+        description="While events keep coming, how long the relay lets more gather before it "
+        "reads the next batch (fewer, larger batches); 0 reads again at once.",
+    )
     clock_start: datetime | None = Field(
         default=None,
         description="Demo only: the simulated time at `clock_anchor` (real epoch seconds).",
