@@ -299,3 +299,32 @@ async def test_a_missing_etag_is_named(inspector: Caller) -> None:
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "etag" in violations_of(refused.value)
+
+
+async def test_a_page_token_from_another_callers_scope_is_refused(
+    stack: HazardStack, inspector: Caller
+) -> None:
+    for _ in range(3):
+        await inspector.report()
+    first = await inspector.hazards.ListHazards(
+        hazard_pb2.ListHazardsRequest(parent=f"prefectures/{KUNMING}", page_size=2),
+        metadata=inspector.metadata,
+    )
+    assert first.next_page_token
+    others = [
+        (QUJING, stack.caller(token(QUJING, Role.INSPECTOR))),
+        (KUNMING, stack.caller(token(KUNMING, Role.INSPECTOR, county="530102"))),
+    ]
+
+    for tenant, other in others:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await other.hazards.ListHazards(
+                hazard_pb2.ListHazardsRequest(
+                    parent=f"prefectures/{tenant}",
+                    page_size=2,
+                    page_token=first.next_page_token,
+                ),
+                metadata=other.metadata,
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "page_token" in violations_of(refused.value)

@@ -1,10 +1,15 @@
-"""AIP-158 pagination: page sizes and opaque page tokens bound to the query that made them."""
+"""AIP-158 pagination: page sizes and opaque page tokens bound to the query that made them.
+
+A token is bound to the caller's scope too (tenant, role, county, enterprise): the same
+filters list other rows for another scope, so a token carried across is refused.
+"""
 
 import base64
 import hashlib
 import json
 from dataclasses import dataclass
 
+from anjian_kernel.auth import current_principal
 from anjian_kernel.errors import FieldViolation, InvalidArgument
 
 MAX_OFFSET = 10_000_000
@@ -20,7 +25,7 @@ class Page:
 
 
 def page_of(page_size: int, page_token: str, query: object, *, default: int, maximum: int) -> Page:
-    """Resolve a request's page size and token; a token from another query is refused."""
+    """Resolve a request's page size and token; a token of another query or scope is refused."""
     if page_size < 0:
         raise InvalidArgument([FieldViolation("page_size", "must not be negative")])
     size = min(page_size or default, maximum)
@@ -36,7 +41,7 @@ def page_of(page_size: int, page_token: str, query: object, *, default: int, max
         ) from error
     if fingerprint != _fingerprint(query) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidArgument(
-            [FieldViolation("page_token", "belongs to a query with other filters")]
+            [FieldViolation("page_token", "belongs to another query or another caller's scope")]
         )
     return Page(size, offset)
 
@@ -51,4 +56,7 @@ def next_token(page: Page, returned: int, total: int, query: object) -> str:
 
 
 def _fingerprint(query: object) -> str:
-    return hashlib.sha256(repr(query).encode()).hexdigest()[:16]
+    """A digest of the query and of the scope of the caller who runs it."""
+    caller = current_principal()
+    scope = (caller.tenant, caller.role.value, caller.county, caller.enterprise)
+    return hashlib.sha256(repr((scope, query)).encode()).hexdigest()[:16]
