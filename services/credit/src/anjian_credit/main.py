@@ -17,7 +17,6 @@ from anjian_kernel import periodic
 from anjian_kernel.bus import Bus
 from anjian_kernel.clock import Clock, make_clock
 from anjian_kernel.database import TenantDatabases
-from anjian_kernel.outbox import OutboxRelay
 from anjian_kernel.server import ServiceHost, serve_process
 from anjian_kernel.settings import KernelSettings
 
@@ -40,7 +39,7 @@ class CreditSettings(KernelSettings):
 
 
 def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
-    """The credit service host: both gRPC services, outbox relays, event consumers, expiry.
+    """The credit service host: both gRPC services; per tenant, event consumer and expiry.
 
     The clock comes from the settings unless one is given (tests move time by hand).
     """
@@ -58,22 +57,15 @@ def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
             PublicCreditService(databases), server
         )
 
-    def background() -> list[Coroutine[Any, Any, None]]:
-        jobs: list[Coroutine[Any, Any, None]] = []
-        for tenant in settings.tenants:
-            engine = databases.engine(tenant)
-            jobs.append(OutboxRelay(tenant, databases, kernel, bus, settings).run())
-            jobs.append(consumer.consumer(tenant, bus, databases, book, clock).run())
-            jobs.append(
-                periodic.every(
-                    settings.expiry_scan_interval_seconds,
-                    "credit-expiry",
-                    tenant,
-                    engine,
-                    lambda t=tenant: expire(databases, clock, t),
-                )
-            )
-        return jobs
+    def tenant_jobs(tenant: str) -> list[Coroutine[Any, Any, None]]:
+        expiry = periodic.every(
+            settings.expiry_scan_interval_seconds,
+            "credit-expiry",
+            tenant,
+            databases.engine(tenant),
+            lambda: expire(databases, clock, tenant),
+        )
+        return [consumer.consumer(tenant, bus, databases, book, clock).run(), expiry]
 
     return ServiceHost(
         settings,
@@ -81,8 +73,9 @@ def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
         service_names=SERVICE_NAMES,
         register=register,
         databases=databases,
+        tables=kernel,
         bus=bus,
-        background=background,
+        tenant_jobs=tenant_jobs,
     )
 
 

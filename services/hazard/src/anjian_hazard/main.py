@@ -17,7 +17,6 @@ from anjian_kernel.bus import Bus
 from anjian_kernel.clock import Clock, make_clock
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.inbox import InboxConsumer
-from anjian_kernel.outbox import OutboxRelay
 from anjian_kernel.server import ServiceHost, serve_process
 from anjian_kernel.settings import KernelSettings
 
@@ -39,7 +38,7 @@ class HazardSettings(KernelSettings):
 
 
 def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
-    """The hazard service host: both gRPC services, outbox relays and overdue detection.
+    """The hazard service host: both gRPC services; per tenant, listings and overdue scans.
 
     The clock comes from the settings unless one is given (tests move time by hand).
     """
@@ -56,31 +55,24 @@ def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
             SelfInspectionService(databases, clock), server
         )
 
-    def background() -> list[Coroutine[Any, Any, None]]:
-        jobs: list[Coroutine[Any, Any, None]] = []
-        for tenant in settings.tenants:
-            engine = databases.engine(tenant)
-            jobs.append(OutboxRelay(tenant, databases, kernel, bus, settings).run())
-            listings = InboxConsumer(
-                tenant=tenant,
-                durable="hazard-credit-listings",
-                subjects=f"anjian.{tenant}.credit.>",
-                bus=bus,
-                databases=databases,
-                tables=kernel,
-                handler=on_credit_event,
-            )
-            jobs.append(listings.run())
-            jobs.append(
-                periodic.every(
-                    settings.overdue_scan_interval_seconds,
-                    "hazard-overdue",
-                    tenant,
-                    engine,
-                    lambda t=tenant: detect_overdue(databases, clock, t),
-                )
-            )
-        return jobs
+    def tenant_jobs(tenant: str) -> list[Coroutine[Any, Any, None]]:
+        listings = InboxConsumer(
+            tenant=tenant,
+            durable="hazard-credit-listings",
+            subjects=f"anjian.{tenant}.credit.>",
+            bus=bus,
+            databases=databases,
+            tables=kernel,
+            handler=on_credit_event,
+        )
+        overdue = periodic.every(
+            settings.overdue_scan_interval_seconds,
+            "hazard-overdue",
+            tenant,
+            databases.engine(tenant),
+            lambda: detect_overdue(databases, clock, tenant),
+        )
+        return [listings.run(), overdue]
 
     return ServiceHost(
         settings,
@@ -88,8 +80,9 @@ def build(settings: HazardSettings, clock: Clock | None = None) -> ServiceHost:
         service_names=SERVICE_NAMES,
         register=register,
         databases=databases,
+        tables=kernel,
         bus=bus,
-        background=background,
+        tenant_jobs=tenant_jobs,
     )
 
 

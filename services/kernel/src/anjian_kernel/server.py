@@ -28,12 +28,15 @@ from anjian_kernel.bus import Bus
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.interceptors import KernelInterceptor
 from anjian_kernel.logs import get_logger, setup_logging
+from anjian_kernel.outbox import OutboxRelay
 from anjian_kernel.settings import KernelSettings
+from anjian_kernel.tables import KernelTables
 from anjian_kernel.telemetry import setup_telemetry
 
 log = get_logger(__name__)
 
-Background = Callable[[], list[Coroutine[Any, Any, None]]]
+TenantJobs = Callable[[str], list[Coroutine[Any, Any, None]]]
+"""A service's own background work for one tenant (the host adds the outbox relay)."""
 """Builds the service's long-running tasks once the bus and databases are ready."""
 
 
@@ -98,15 +101,17 @@ class ServiceHost:
         service_names: list[str],
         register: Callable[[grpc.aio.Server], None],
         databases: TenantDatabases,
+        tables: KernelTables,
         bus: Bus,
-        background: Background,
+        tenant_jobs: TenantJobs,
     ) -> None:
         self._settings = settings
         self._name = name
         self._service_names = service_names
         self.databases = databases
+        self._tables = tables
         self.bus = bus
-        self._background = background
+        self._tenant_jobs = tenant_jobs
         self._tasks: list[asyncio.Task[None]] = []
         self._draining = False
         self.health = HealthServicer()
@@ -130,7 +135,10 @@ class ServiceHost:
         self.port = self.server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
 
     async def start(self) -> None:
-        """Serve (NOT_SERVING at first), then connect, migrate and start background work."""
+        """Serve (NOT_SERVING at first), then connect, migrate, and start background work.
+
+        Each tenant gets its outbox relay and the service's own jobs.
+        """
         await self._set_health(serving=False)
         await self.server.start()
         log.info("grpc_listening", service=self._name, port=self.port)
@@ -138,7 +146,10 @@ class ServiceHost:
         await self._retry("nats_connect", self.bus.connect)
         for tenant in self._settings.tenants:
             await self._retry("tenant_prepare", functools.partial(self._prepare, tenant))
-        self._tasks = [asyncio.create_task(job) for job in self._background()]
+        for tenant in self._settings.tenants:
+            relay = OutboxRelay(tenant, self.databases, self._tables, self.bus, self._settings)
+            jobs = [relay.run(), *self._tenant_jobs(tenant)]
+            self._tasks.extend(asyncio.create_task(job) for job in jobs)
         self._tasks.append(asyncio.create_task(self._watch_health()))
         log.info("service_started", service=self._name, tenants=self._settings.tenants)
 
