@@ -8,7 +8,9 @@ from typing import Any
 
 import asyncpg
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from kernel_support import SECRET
@@ -55,13 +57,16 @@ async def schema_state(databases: TenantDatabases) -> tuple[set[str], list[str],
     connection = await asyncpg.connect(url)
     try:
         tables = await connection.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", SCHEMA
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+            databases.schema,
         )
-        versions = await connection.fetch("SELECT version_num FROM hazard.alembic_version")
+        versions = await connection.fetch(
+            f"SELECT version_num FROM {databases.schema}.alembic_version"  # noqa: S608 - a constant
+        )
         triggers = await connection.fetchval(
             "SELECT count(*) FROM information_schema.triggers "
             "WHERE event_object_schema = $1 AND trigger_name = 'outbox_notify'",
-            SCHEMA,
+            databases.schema,
         )
     finally:
         await connection.close()
@@ -149,7 +154,24 @@ async def test_migrations_build_the_schema_the_tables_describe(
         await databases.prepare(TENANT)
         async with databases.engine(TENANT).connect() as connection:
             differences = await connection.run_sync(schema_differences, metadata)
+        async with databases.engine(TENANT).begin() as connection:
+            await connection.run_sync(downgrade_to_base, migrations, str(metadata.schema))
+        tables_left, _, _ = await schema_state(databases)
+        await databases.prepare(TENANT)
+        async with databases.engine(TENANT).connect() as connection:
+            differences_again = await connection.run_sync(schema_differences, metadata)
     finally:
         await databases.dispose()
 
     assert differences == []
+    assert tables_left == {"alembic_version"}
+    assert differences_again == []
+
+
+def downgrade_to_base(connection: Connection, migrations: Path, schema: str) -> None:
+    """Undo every migration of `schema`."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.attributes["connection"] = connection
+    config.attributes["schema"] = schema
+    command.downgrade(config, "base")

@@ -79,21 +79,3 @@ class KernelTables:
             Column("request_id", String(100), nullable=False, server_default=""),
             Column("trace_id", String(32), nullable=False, server_default=""),
         )
-
-    def notify_trigger_sql(self) -> list[str]:
-        """SQL that makes every outbox insert NOTIFY the relay at commit."""
-        schema = self.metadata.schema
-        return [
-            f"""
-            CREATE OR REPLACE FUNCTION {schema}.outbox_notify() RETURNS trigger
-            LANGUAGE plpgsql AS $$
-            BEGIN
-              PERFORM pg_notify('{OUTBOX_CHANNEL}', '{schema}');
-              RETURN NULL;
-            END $$
-            """,
-            f"""
-            CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
-            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify()
-            """,
-        ]

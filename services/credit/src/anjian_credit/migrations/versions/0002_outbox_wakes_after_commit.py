@@ -7,9 +7,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
-
-from anjian_credit.tables import SCHEMA, kernel
+from anjian_credit.tables import SCHEMA
+from anjian_kernel.migrations import add_notify_trigger, drop_notify_trigger
 
 revision = "0002"
 down_revision = "0001"
@@ -19,11 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     """Drop the NOTIFY trigger on the outbox."""
-    op.execute(f"DROP TRIGGER IF EXISTS outbox_notify ON {SCHEMA}.outbox")
-    op.execute(f"DROP FUNCTION IF EXISTS {SCHEMA}.outbox_notify()")
+    drop_notify_trigger(SCHEMA)
 
 
 def downgrade() -> None:
     """Put the trigger back."""
-    for statement in kernel.notify_trigger_sql():
-        op.execute(statement)
+    add_notify_trigger(SCHEMA)

@@ -21,8 +21,8 @@ TABLES = ["credit_records", "listings", "repair_applications", "bans"]
 def upgrade() -> None:
     """Add request_fingerprint to every table that has a request_id."""
     for table in TABLES:
-        # Limitation: 0001 creates the tables from the current definitions, so on a fresh
-        # database the column exists already; hence if_not_exists.
+        # Databases made while 0001 still built the tables from the current definitions
+        # have the column already.
         op.add_column(
             table,
             sa.Column("request_fingerprint", sa.String(64)),

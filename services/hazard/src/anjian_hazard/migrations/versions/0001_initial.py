@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from anjian_hazard.tables import SCHEMA, kernel
+from anjian_hazard.tables import SCHEMA
+from anjian_kernel.migrations import create_kernel_tables, drop_kernel_tables
 
 revision = "0001"
 down_revision = None
@@ -86,18 +87,11 @@ def upgrade() -> None:
     op.create_index("hazards_county", "hazards", ["county_code"], schema=SCHEMA)
     op.create_index("hazards_enterprise", "hazards", ["enterprise_credit_code"], schema=SCHEMA)
     op.create_index("hazards_created", "hazards", ["created_at", "id"], schema=SCHEMA)
-    # The kernel's tables are created from the kernel's own definitions.
-    kernel.metadata.create_all(
-        op.get_bind(), tables=[kernel.outbox, kernel.inbox, kernel.audit_records]
-    )
-    for statement in kernel.notify_trigger_sql():
-        op.execute(statement)
+    create_kernel_tables(SCHEMA)
 
 
 def downgrade() -> None:
     """Drop every table of the schema."""
     for table in ["self_inspection_returns", "checklists", "hazards"]:
         op.drop_table(table, schema=SCHEMA)
-    kernel.metadata.drop_all(
-        op.get_bind(), tables=[kernel.outbox, kernel.inbox, kernel.audit_records]
-    )
+    drop_kernel_tables(SCHEMA)
