@@ -1,4 +1,4 @@
-"""The outbox relay: events survive a bus outage, and a republished row is stored once."""
+"""The outbox: events survive a bus outage, republished rows are stored once, old ones purged."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -122,3 +122,46 @@ async def test_a_republished_outbox_row_is_stored_once(
     assert after.state.messages == before.state.messages
     assert after.state.last_seq == before.state.last_seq
     assert await reported_events(bus.url, reported.name) == [event_id]
+
+
+async def wait_gone(engine: AsyncEngine, name: str, timeout: float = 30) -> None:
+    """Wait until hazard `name` has no outbox rows left."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if not await outbox_rows(engine, name):
+                return
+            await asyncio.sleep(0.1)
+
+
+async def test_published_rows_go_after_their_retention_and_unpublished_ones_stay(
+    postgres: EmbeddedPostgres, bus: EmbeddedNats
+) -> None:
+    template = "anjian_kpurge_{tenant}"
+    settings = hazard_settings(
+        postgres.url_for(template),
+        bus.url,
+        outbox_retention_seconds=1,
+        outbox_purge_interval_seconds=0.2,
+    )
+    engine = create_async_engine(postgres.url_for(template.format(tenant=KUNMING)))
+    try:
+        async with running_hazard(settings) as purging:
+            published = await purging.report()
+            await wait_published(engine, published.name)
+            await wait_gone(engine, published.name)
+
+            await asyncio.to_thread(bus.stop)
+            try:
+                waiting = await purging.report()
+                await asyncio.sleep(3)  # retention and many purges pass meanwhile
+                [(_, was_published)] = await outbox_rows(engine, waiting.name)
+            finally:
+                await asyncio.to_thread(bus.start)
+            await wait_published(engine, waiting.name)
+            await wait_gone(engine, waiting.name)
+    finally:
+        await engine.dispose()
+
+    assert not was_published
+    assert len(await reported_events(bus.url, published.name)) == 1
+    assert len(await reported_events(bus.url, waiting.name)) == 1

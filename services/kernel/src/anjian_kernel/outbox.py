@@ -42,6 +42,11 @@ SELECT_PENDING = (
     "WHERE published_at IS NULL ORDER BY id LIMIT $1"
 )
 MARK_PUBLISHED = "UPDATE {outbox} SET published_at = now() WHERE id = ANY($1)"
+PURGE_PUBLISHED = (
+    "DELETE FROM {outbox} WHERE id IN (SELECT id FROM {outbox} "
+    "WHERE published_at < now() - make_interval(secs => $1) ORDER BY id LIMIT $2)"
+)
+_PURGE_BATCH = 5000
 
 
 async def enqueue(
@@ -187,3 +192,21 @@ class OutboxRelay:
         finally:
             for span, _ in sent:
                 span.end()
+
+
+async def purge_published(databases: TenantDatabases, tenant: str, retention: float) -> int:
+    """Delete the tenant's outbox rows published more than `retention` seconds ago.
+
+    In batches, each its own transaction, so a long backlog never holds locks for long.
+    Unpublished rows are never touched. Returns how many rows went.
+    """
+    # The schema name is the service's own constant, never input.
+    statement = PURGE_PUBLISHED.format(outbox=f"{databases.schema}.outbox")
+    purged = 0
+    while True:
+        async with databases.driver_connection(tenant) as connection:
+            status = await connection.execute(statement, retention, _PURGE_BATCH)
+        deleted = int(status.rsplit(" ", 1)[1])
+        purged += deleted
+        if deleted < _PURGE_BATCH:
+            return purged

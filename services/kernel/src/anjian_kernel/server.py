@@ -24,11 +24,12 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from anjian_kernel import periodic
 from anjian_kernel.bus import Bus
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.interceptors import KernelInterceptor
 from anjian_kernel.logs import get_logger, setup_logging
-from anjian_kernel.outbox import OutboxRelay
+from anjian_kernel.outbox import OutboxRelay, purge_published
 from anjian_kernel.settings import KernelSettings
 from anjian_kernel.tables import KernelTables
 from anjian_kernel.telemetry import setup_telemetry
@@ -36,7 +37,7 @@ from anjian_kernel.telemetry import setup_telemetry
 log = get_logger(__name__)
 
 TenantJobs = Callable[[str], list[Coroutine[Any, Any, None]]]
-"""A service's own background work for one tenant (the host adds the outbox relay)."""
+"""A service's own work for one tenant; the host adds the outbox relay and its purge."""
 """Builds the service's long-running tasks once the bus and databases are ready."""
 
 
@@ -147,11 +148,22 @@ class ServiceHost:
         for tenant in self._settings.tenants:
             await self._retry("tenant_prepare", functools.partial(self._prepare, tenant))
         for tenant in self._settings.tenants:
-            relay = OutboxRelay(tenant, self.databases, self._tables, self.bus, self._settings)
-            jobs = [relay.run(), *self._tenant_jobs(tenant)]
-            self._tasks.extend(asyncio.create_task(job) for job in jobs)
+            self._tasks.extend(asyncio.create_task(job) for job in self._jobs(tenant))
         self._tasks.append(asyncio.create_task(self._watch_health()))
         log.info("service_started", service=self._name, tenants=self._settings.tenants)
+
+    def _jobs(self, tenant: str) -> list[Coroutine[Any, Any, None]]:
+        """The tenant's background work: the outbox relay and its purge, and the service's."""
+        settings = self._settings
+        relay = OutboxRelay(tenant, self.databases, self._tables, self.bus, settings)
+        purge = periodic.every(
+            settings.outbox_purge_interval_seconds,
+            f"{self.databases.schema}-outbox-purge",
+            tenant,
+            self.databases.engine(tenant),
+            lambda: purge_published(self.databases, tenant, settings.outbox_retention_seconds),
+        )
+        return [relay.run(), purge, *self._tenant_jobs(tenant)]
 
     async def _prepare(self, tenant: str) -> None:
         await self.databases.prepare(tenant)

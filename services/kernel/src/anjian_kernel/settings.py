@@ -51,6 +51,15 @@ class KernelSettings(BaseSettings):
         description="While events keep coming, how long the relay lets more gather before it "
         "reads the next batch (fewer, larger batches); 0 reads again at once.",
     )
+    outbox_retention_seconds: float = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description="How long a published outbox row is kept before it is deleted; "
+        "JetStream keeps the event itself.",
+    )
+    outbox_purge_interval_seconds: float = Field(
+        default=3600, gt=0, description="How often published outbox rows past retention go."
+    )
     clock_start: datetime | None = Field(
         default=None,
         description="Demo only: the simulated time at `clock_anchor` (real epoch seconds).",
