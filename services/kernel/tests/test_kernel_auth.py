@@ -74,6 +74,8 @@ def test_an_issued_token_verifies_to_the_same_principal(principal: Principal) ->
         (signed(aud="someone-else"), "(?i)audience"),
         (signed(aud=None), "aud"),
         (signed(exp=None), "exp"),
+        (signed(iat=None), "iat"),
+        (signed(exp=datetime.now(UTC) + timedelta(days=91)), "longer than 2160 hours"),
         (signed(tenant=None), "tenant"),
         (signed(role="superuser"), "superuser"),
         (signed(tenant="110100"), "no Yunnan prefecture"),
@@ -92,6 +94,8 @@ def test_an_issued_token_verifies_to_the_same_principal(principal: Principal) ->
         "wrong-audience",
         "no-audience",
         "no-expiry",
+        "no-issue-time",
+        "lives-too-long",
         "no-tenant",
         "unknown-role",
         "tenant-outside-yunnan",
@@ -109,6 +113,14 @@ def test_a_bad_token_is_unauthenticated(bad_token: str, reason: str) -> None:
     with pytest.raises(Unauthenticated, match=reason) as refused:
         verify_token(SECRET, bad_token)
     assert refused.value.code == code_pb2.UNAUTHENTICATED
+
+
+def test_a_token_may_live_as_long_as_the_deployment_allows() -> None:
+    long_lived = signed(exp=datetime.now(UTC) + timedelta(days=89))
+
+    assert verify_token(SECRET, long_lived).subject == "inspector-1"
+    with pytest.raises(Unauthenticated, match="longer than 24 hours"):
+        verify_token(SECRET, long_lived, max_lifetime=timedelta(hours=24))
 
 
 def test_every_yunnan_prefecture_is_a_tenant_and_there_are_sixteen() -> None:

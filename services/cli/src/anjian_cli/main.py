@@ -127,7 +127,14 @@ def token(
         str | None, typer.Option(help="Credit code of the enterprise (role enterprise).")
     ] = None,
     subject: Annotated[str | None, typer.Option(help="Who the caller is.")] = None,
-    hours: Annotated[int, typer.Option(min=1, help="How long the token is valid.")] = 12,
+    hours: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="How long the token is valid; services refuse tokens valid for longer than "
+            "their ANJIAN_TOKEN_MAX_LIFETIME_HOURS (2160, 90 days, unless set).",
+        ),
+    ] = 12,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Print a token signed with the local stack's secret (or ANJIAN_TOKEN_SECRET)."""

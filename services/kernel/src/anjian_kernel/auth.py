@@ -18,6 +18,8 @@ from anjian_kernel.tenancy import YUNNAN_PREFECTURES, prefecture_of_county
 
 _ALGORITHM = "HS256"
 _AUDIENCE = "anjian"
+MAX_TOKEN_LIFETIME = timedelta(days=90)
+"""The longest a token may be valid from its issue, unless a deployment sets another."""
 
 
 class Role(StrEnum):
@@ -76,12 +78,18 @@ def issue_token(secret: str, principal: Principal, ttl: timedelta = timedelta(ho
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
-def verify_token(secret: str, token: str) -> Principal:
-    """The principal a token names, or Unauthenticated if it is invalid or expired."""
-    return _verify(secret, token)[0]
+def verify_token(
+    secret: str, token: str, max_lifetime: timedelta = MAX_TOKEN_LIFETIME
+) -> Principal:
+    """The principal a token names, or Unauthenticated if it is invalid or expired.
+
+    A token issued to be valid for longer than `max_lifetime` is refused too: a leaked
+    token must not work for years.
+    """
+    return _verify(secret, token, max_lifetime)[0]
 
 
-def _verify(secret: str, token: str) -> tuple[Principal, float]:
+def _verify(secret: str, token: str, max_lifetime: timedelta) -> tuple[Principal, float]:
     """The principal a token names and when the token expires (epoch seconds)."""
     try:
         claims = jwt.decode(
@@ -89,11 +97,14 @@ def _verify(secret: str, token: str) -> tuple[Principal, float]:
             secret,
             algorithms=[_ALGORITHM],
             audience=_AUDIENCE,
-            options={"require": ["sub", "exp", "tenant", "role"]},
+            options={"require": ["sub", "iat", "exp", "tenant", "role"]},
         )
         role = Role(claims["role"])
     except (jwt.PyJWTError, ValueError) as error:
         raise Unauthenticated(f"invalid token: {error}") from error
+    if claims["exp"] - claims["iat"] > max_lifetime.total_seconds():
+        hours = max_lifetime.total_seconds() / 3600
+        raise Unauthenticated(f"token is valid for longer than {hours:g} hours after its issue")
 
     tenant = str(claims["tenant"])
     if tenant not in YUNNAN_PREFECTURES:
@@ -121,8 +132,11 @@ class TokenVerifier:
     of every time saves a noticeable share of a busy service's CPU.
     """
 
-    def __init__(self, secret: str, capacity: int = 10_000) -> None:
+    def __init__(
+        self, secret: str, max_lifetime: timedelta = MAX_TOKEN_LIFETIME, capacity: int = 10_000
+    ) -> None:
         self._secret = secret
+        self._max_lifetime = max_lifetime
         self._capacity = capacity
         self._verified: dict[str, tuple[Principal, float]] = {}
 
@@ -131,7 +145,7 @@ class TokenVerifier:
         remembered = self._verified.get(token)
         if remembered is not None and remembered[1] > time.time():
             return remembered[0]
-        principal, expires = _verify(self._secret, token)
+        principal, expires = _verify(self._secret, token, self._max_lifetime)
         if len(self._verified) >= self._capacity:
             self._verified.clear()
         self._verified[token] = (principal, expires)

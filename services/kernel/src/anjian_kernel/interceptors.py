@@ -6,6 +6,7 @@ Health and reflection answer without a token; every other method needs one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -14,7 +15,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
-from anjian_kernel.auth import TokenVerifier, bearer_token, bind_principal
+from anjian_kernel.auth import MAX_TOKEN_LIFETIME, TokenVerifier, bearer_token, bind_principal
 from anjian_kernel.errors import (
     InvalidArgument,
     PermissionDenied,
@@ -36,8 +37,13 @@ _OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 class KernelInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates every call and turns exceptions into `google.rpc.Status` replies."""
 
-    def __init__(self, token_secret: str, tenants: Collection[str]) -> None:
-        self._tokens = TokenVerifier(token_secret)
+    def __init__(
+        self,
+        token_secret: str,
+        tenants: Collection[str],
+        max_token_lifetime: timedelta = MAX_TOKEN_LIFETIME,
+    ) -> None:
+        self._tokens = TokenVerifier(token_secret, max_token_lifetime)
         self._tenants = frozenset(tenants)
 
     async def intercept_service(

@@ -12,6 +12,7 @@ import functools
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import grpc
@@ -120,7 +121,11 @@ class ServiceHost:
         self.server = grpc.aio.server(
             interceptors=[
                 tracing,
-                KernelInterceptor(settings.token_secret.get_secret_value(), settings.tenants),
+                KernelInterceptor(
+                    settings.token_secret.get_secret_value(),
+                    settings.tenants,
+                    timedelta(hours=settings.token_max_lifetime_hours),
+                ),
             ]
         )
         register(self.server)

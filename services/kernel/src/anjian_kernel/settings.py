@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from anjian_kernel.auth import MAX_TOKEN_LIFETIME
 from anjian_kernel.tenancy import YUNNAN_PREFECTURES
 
 
@@ -33,6 +34,11 @@ class KernelSettings(BaseSettings):
         description="Comma-separated prefecture codes this deployment serves.",
     )
     token_secret: SecretStr = Field(description="HS256 secret that signs caller tokens.")
+    token_max_lifetime_hours: float = Field(
+        default=MAX_TOKEN_LIFETIME.total_seconds() / 3600,
+        gt=0,
+        description="Tokens issued to be valid for longer than this are refused.",
+    )
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     otel_exporter: Literal["none", "console", "otlp"] = "none"
