@@ -3,7 +3,8 @@
 #
 #   1. create the kind cluster (kept if it exists), build the image and load it
 #   2. install PostgreSQL and NATS (e2e/kind/infra.yaml) and the operator chart
-#   3. create two Prefectures, 530100 and 530300, and wait until both are Ready
+#   3. create two Prefectures, 530100 and 530300, and wait until both are Ready; give each
+#      gateway a partner token for its public credit page (the operator mints none)
 #   4. port-forward each tenant's gateway and hazard service, run `pytest e2e -m e2e`
 #   5. on failure, collect logs, events and objects into build/e2e-kind/
 #
@@ -106,6 +107,22 @@ create_tenants() {
     done
 }
 
+# The operator names Secret anjian-public-tokens in each tenant's release but leaves it to
+# whoever runs the tenant; the gateway reads it at start-up, hence the restart.
+public_tokens() {
+    local code ns token
+    for code in "${tenants[@]}"; do
+        ns="anjian-$code"
+        token="$(ANJIAN_TOKEN_SECRET="$(secret token-secret)" uv run --frozen anjian token \
+            --role partner --tenant "$code" --subject public-credit-query --hours 24)"
+        kubectl -n "$ns" create secret generic anjian-public-tokens \
+            --from-literal=tokens="{\"$code\": \"$token\"}" --dry-run=client -o yaml |
+            kubectl apply -f -
+        kubectl -n "$ns" rollout restart deployment/anjian-gateway
+        kubectl -n "$ns" rollout status deployment/anjian-gateway --timeout=180s
+    done
+}
+
 port_forward() {
     local namespace="$1" target="$2" local_port="$3" remote_port="$4"
     kubectl -n "$namespace" port-forward "$target" "$local_port:$remote_port" \
@@ -155,6 +172,7 @@ main() {
     install_infra
     install_operator
     create_tenants
+    public_tokens
 
     # Tenant i gets gateway 18080+i, hazard 15051+i and credit 16051+i on 127.0.0.1.
     local i=0 endpoints="{" code ns

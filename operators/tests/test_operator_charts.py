@@ -98,6 +98,14 @@ def test_suite_installs_and_becomes_ready(cluster: Cluster) -> None:
     )
     ready = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in status["items"]}
     assert ready == {"anjian-credit": 1, "anjian-gateway": 2, "anjian-hazard": 2}
+
+    # The salt in the Secret the chart made may not be replaced by a later upgrade.
+    with pytest.raises(AssertionError, match=r"personKey\.salt differs from the salt in Secret"):
+        cluster.helm(
+            "upgrade", "anjian", str(SUITE), "--namespace", "anjian-standalone",
+            "-f", str(SUITE / "examples" / "standalone.yaml"), *NO_SERVICE_MONITOR,
+            "--set", "personKey.salt=another-salt-of-16-chars",
+        )  # fmt: skip
     cluster.helm("uninstall", "anjian", "--namespace", "anjian-standalone", "--wait")
 
 
@@ -135,6 +143,105 @@ def test_missing_values_are_reported_together(cluster: Cluster) -> None:
     assert "set database.existingSecret or database.url" in message
     assert "set auth.existingSecret or auth.tokenSecret" in message
     assert "otel.exporter is otlp: set otel.endpoint" in message
+    assert "components.credit is enabled: set personKey.existingSecret or personKey.salt" in message
+
+
+def _containers(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each Deployment's container by component name."""
+    return {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]: d["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        for d in docs
+        if d["kind"] == "Deployment"
+    }
+
+
+def _secret_refs(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The container's variables that come from a Secret, with their secretKeyRef."""
+    return {
+        e["name"]: e["valueFrom"]["secretKeyRef"]
+        for e in container["env"]
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+
+
+def _secrets(docs: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    return {d["metadata"]["name"]: d["stringData"] for d in docs if d["kind"] == "Secret"}
+
+
+def test_salt_and_public_tokens_reach_only_their_component(cluster: Cluster) -> None:
+    docs = render(cluster, str(SUITE), "-f", str(SUITE / "examples" / "standalone.yaml"))
+    refs = {name: _secret_refs(c) for name, c in _containers(docs).items()}
+    secrets = _secrets(docs)
+
+    assert refs["credit"]["ANJIAN_PERSON_KEY_SALT"] == {"name": "anjian-person-key", "key": "salt"}
+    assert secrets["anjian-person-key"] == {"salt": "change-me-to-a-random-salt"}
+    tokens = refs["gateway"]["ANJIAN_PUBLIC_TOKENS"]
+    assert tokens == {"name": "anjian-public-tokens", "key": "tokens", "optional": True}
+    public = json.loads(secrets["anjian-public-tokens"]["tokens"])
+    assert public == {"530100": "change-me-to-a-partner-token"}
+
+    assert "ANJIAN_PUBLIC_TOKENS" not in refs["credit"]
+    assert "ANJIAN_PERSON_KEY_SALT" not in refs["gateway"]
+    assert not {"ANJIAN_PERSON_KEY_SALT", "ANJIAN_PUBLIC_TOKENS"} & set(refs["hazard"])
+
+
+def test_existing_secrets_are_named_not_made(cluster: Cluster) -> None:
+    docs = render(cluster, str(SUITE), "-f", str(SUITE / "examples" / "operator-managed.yaml"))
+    refs = {name: _secret_refs(c) for name, c in _containers(docs).items()}
+    assert refs["credit"]["ANJIAN_PERSON_KEY_SALT"]["name"] == "anjian-person-key"
+    assert refs["gateway"]["ANJIAN_PUBLIC_TOKENS"]["name"] == "anjian-public-tokens"
+    assert _secrets(docs) == {}
+
+
+def test_without_public_tokens_the_gateway_gets_no_variable(cluster: Cluster) -> None:
+    docs = render(
+        cluster, str(SUITE), "-f", str(SUITE / "examples" / "standalone.yaml"),
+        "--set-json", "publicQuery.tokens={}",
+    )  # fmt: skip
+    assert "ANJIAN_PUBLIC_TOKENS" not in _secret_refs(_containers(docs)["gateway"])
+    assert "anjian-public-tokens" not in _secrets(docs)
+
+
+def test_a_new_salt_rolls_the_pods(cluster: Cluster) -> None:
+    def checksum(*args: str) -> str:
+        docs = render(cluster, str(SUITE), "-f", str(SUITE / "examples" / "standalone.yaml"), *args)
+        credit = next(d for d in docs if _key(d) == ("Deployment", "anjian-credit"))
+        annotation: str = credit["spec"]["template"]["metadata"]["annotations"]["checksum/secrets"]
+        return annotation
+
+    assert checksum() != checksum("--set", "personKey.salt=another-salt-of-16-chars")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--set", "personKey.salt="), "set personKey.existingSecret or personKey.salt"),
+        (("--set", "personKey.salt=fifteen-chars!!"), "personKey.salt is shorter than 16"),
+        (
+            ("--set-json", 'publicQuery.tokens={"530300": "abc"}'),
+            "publicQuery.tokens: this release serves 530100 only; drop 530300",
+        ),
+    ],
+    ids=["no-salt", "short-salt", "other-prefecture"],
+)
+def test_person_key_and_public_token_mistakes_fail(
+    cluster: Cluster, args: tuple[str, ...], message: str
+) -> None:
+    example = SUITE / "examples" / "standalone.yaml"
+    with pytest.raises(AssertionError, match="values need fixing") as caught:
+        cluster.helm("template", "anjian", str(SUITE), "-f", str(example), *args)
+    assert message in str(caught.value)
+
+
+def test_without_credit_no_salt_is_needed(cluster: Cluster) -> None:
+    docs = render(
+        cluster, str(SUITE), "-f", str(SUITE / "examples" / "standalone.yaml"),
+        "--set", "personKey.salt=", "--set", "components.credit.enabled=false",
+    )  # fmt: skip
+    assert "anjian-person-key" not in _secrets(docs)
+    assert "credit" not in _containers(docs)
 
 
 def test_schema_rejects_a_tenant_outside_yunnan(cluster: Cluster) -> None:

@@ -14,6 +14,7 @@ import pytest
 from kopf.testing import KopfRunner
 from lightkube import AsyncClient, KubeConfig
 from lightkube.core.exceptions import ApiError
+from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Event, LimitRange, Namespace, ResourceQuota, Secret
 from lightkube.resources.networking_v1 import NetworkPolicy
@@ -172,6 +173,18 @@ async def test_provisions_every_object_of_a_tenant(
     assert env["ANJIAN_TENANTS"].value == "530100"
     assert env["ANJIAN_DATABASE_URL"].valueFrom.secretKeyRef.name == "anjian-database"
     assert env["ANJIAN_DATABASE_CREATE"].value == "false"
+    assert "ANJIAN_PERSON_KEY_SALT" not in env
+
+    # Credit starts only with its salt, which must come from a Secret that is really there.
+    credit = next(d for d in deployments if d.metadata.name == "anjian-credit")
+    env = {e.name: e for e in credit.spec.template.spec.containers[0].env}
+    salt_ref = env["ANJIAN_PERSON_KEY_SALT"].valueFrom.secretKeyRef
+    assert (salt_ref.name, salt_ref.key) == ("anjian-person-key", "salt")
+    assert len((await secret_data(kube, ns, salt_ref.name))[salt_ref.key]) >= 16
+    gateway = next(d for d in deployments if d.metadata.name == "anjian-gateway")
+    env = {e.name: e for e in gateway.spec.template.spec.containers[0].env}
+    tokens_ref = env["ANJIAN_PUBLIC_TOKENS"].valueFrom.secretKeyRef
+    assert (tokens_ref.name, tokens_ref.optional) == ("anjian-public-tokens", True)
 
     reasons = {
         e.reason
@@ -251,6 +264,7 @@ async def test_a_service_the_chart_lacks_is_reported(kube: AsyncClient) -> None:
 async def test_updates_are_idempotent(kube: AsyncClient, nats_accounts: AccountsNats) -> None:
     await wait_condition(kube, "kunming", "Ready", "True")
     before_db = await secret_data(kube, "anjian-530100", "anjian-database")
+    before_salt = await kube.get(Secret, "anjian-person-key", namespace="anjian-530100")
     before_accounts = nats_accounts.accounts_file.read_text()
 
     patch = {"spec": {"quota": {"pods": 40}}}
@@ -263,8 +277,30 @@ async def test_updates_are_idempotent(kube: AsyncClient, nats_accounts: Accounts
     await eventually(quota_applied, "the new pod quota")
     await wait_condition(kube, "kunming", "Ready", "True")
     assert await secret_data(kube, "anjian-530100", "anjian-database") == before_db
+    # A new salt would orphan every person key in the tenant's database: not even a write.
+    after_salt = await kube.get(Secret, "anjian-person-key", namespace="anjian-530100")
+    assert after_salt.data == before_salt.data
+    assert after_salt.metadata.resourceVersion == before_salt.metadata.resourceVersion
     # The same password keeps the same hash: no needless NATS reload, no dropped clients.
     assert nats_accounts.accounts_file.read_text() == before_accounts
+
+
+async def test_a_restored_salt_is_kept(kube: AsyncClient) -> None:
+    # Re-creating a tenant whose data was retained: its old salt is restored into the
+    # namespace before the Prefecture exists, and the operator must take it as it is.
+    ns, salt = "anjian-530900", "restored-salt-0123456789"
+    await kube.create(Namespace(metadata=ObjectMeta(name=ns)))
+    meta = ObjectMeta(name="anjian-person-key", namespace=ns)
+    await kube.create(Secret(metadata=meta, stringData={"salt": salt}))
+
+    await create(kube, "lincang", code="530900", services=["credit"], retention="Delete")
+    await wait_condition(kube, "lincang", "Ready", "True")
+    assert await secret_data(kube, ns, "anjian-person-key") == {"salt": salt}
+    credit = await kube.get(Deployment, "anjian-credit", namespace=ns)
+    env = {e.name: e for e in credit.spec.template.spec.containers[0].env}
+    assert env["ANJIAN_PERSON_KEY_SALT"].valueFrom.secretKeyRef.name == "anjian-person-key"
+    await kube.delete(Prefecture, "lincang")
+    await eventually(lambda: gone(kube, Prefecture, "lincang"), "lincang deleted")
 
 
 async def test_recovers_when_the_database_comes_back(

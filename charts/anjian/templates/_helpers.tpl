@@ -55,6 +55,25 @@ app.kubernetes.io/component: {{ .name }}
 {{- default (printf "%s-auth" (include "anjian.fullname" .)) .Values.auth.existingSecret -}}
 {{- end -}}
 
+{{- define "anjian.personKeySecret" -}}
+{{- default (printf "%s-person-key" (include "anjian.fullname" .)) .Values.personKey.existingSecret -}}
+{{- end -}}
+
+{{- define "anjian.publicQuerySecret" -}}
+{{- default (printf "%s-public-tokens" (include "anjian.fullname" .)) .Values.publicQuery.existingSecret -}}
+{{- end -}}
+
+{{/* Whether the gateway's public query has tokens (or a Secret that may hold them). */}}
+{{- define "anjian.publicQuery" -}}
+{{- if or .Values.publicQuery.existingSecret .Values.publicQuery.tokens -}}true{{- end -}}
+{{- end -}}
+
+{{/* Whether a component is enabled. Call with (dict "root" $ "name" $name). */}}
+{{- define "anjian.enabled" -}}
+{{- $c := index .root.Values.components .name | default dict -}}
+{{- if $c.enabled -}}true{{- end -}}
+{{- end -}}
+
 {{/* Whether NATS credentials are configured at all. */}}
 {{- define "anjian.natsAuth" -}}
 {{- if or .Values.nats.existingSecret .Values.nats.user -}}true{{- end -}}
@@ -71,6 +90,26 @@ instead of meeting them one install at a time.
 {{- end -}}
 {{- if and (not .Values.auth.existingSecret) (not .Values.auth.tokenSecret) -}}
 {{- $errors = append $errors "set auth.existingSecret or auth.tokenSecret" -}}
+{{- end -}}
+{{- $personKey := .Values.personKey -}}
+{{- if and (include "anjian.enabled" (dict "root" . "name" "credit")) (not $personKey.existingSecret) -}}
+{{- if not $personKey.salt -}}
+{{- $errors = append $errors "components.credit is enabled: set personKey.existingSecret or personKey.salt (16 characters or more)" -}}
+{{- else if not (regexMatch "(?s)^.{16,}$" $personKey.salt) -}}
+{{- $errors = append $errors "personKey.salt is shorter than 16 characters" -}}
+{{- else -}}
+{{- /* A new salt would orphan every key made with the old one; lookup is empty in `helm template`. */}}
+{{- $secret := include "anjian.personKeySecret" . -}}
+{{- $kept := dig "data" "salt" "" (lookup "v1" "Secret" .Release.Namespace $secret) | b64dec -}}
+{{- if and $kept (ne $kept $personKey.salt) -}}
+{{- $errors = append $errors (printf "personKey.salt differs from the salt in Secret %s: keys made with the old salt would stop matching; keep the old salt" $secret) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $code, $_ := .Values.publicQuery.tokens -}}
+{{- if ne $code $.Values.tenant -}}
+{{- $errors = append $errors (printf "publicQuery.tokens: this release serves %s only; drop %s" $.Values.tenant $code) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq .Values.otel.exporter "otlp") (not .Values.otel.endpoint) -}}
 {{- $errors = append $errors "otel.exporter is otlp: set otel.endpoint" -}}
@@ -120,6 +159,18 @@ components listen. Call with (dict "root" $ "name" $name "c" $component).
 - name: ANJIAN_TOKEN_SECRET
   valueFrom:
     secretKeyRef: {name: {{ include "anjian.authSecret" $root }}, key: secret}
+{{- end }}
+{{- /* Each of these secrets goes to the one component that reads it. */}}
+{{- if eq .name "credit" }}
+- name: ANJIAN_PERSON_KEY_SALT
+  valueFrom:
+    secretKeyRef: {name: {{ include "anjian.personKeySecret" $root }}, key: salt}
+{{- end }}
+{{- if and (eq .name "gateway") (include "anjian.publicQuery" $root) }}
+{{- /* Optional: without the Secret the gateway starts and says it has no public query. */}}
+- name: ANJIAN_PUBLIC_TOKENS
+  valueFrom:
+    secretKeyRef: {name: {{ include "anjian.publicQuerySecret" $root }}, key: tokens, optional: true}
 {{- end }}
 - name: ANJIAN_OTEL_EXPORTER
   value: {{ $root.Values.otel.exporter | quote }}

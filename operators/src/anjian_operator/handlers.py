@@ -7,6 +7,7 @@ passwords), so kopf may retry a handler from the top after any failure.
 import asyncio
 import base64
 import logging
+import secrets
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -45,6 +46,7 @@ registry = kopf.get_default_registry()
 FIELD_MANAGER = "anjian-operator"
 FINALIZER = "anjian.io/tenant-cleanup"
 READY_RECHECK_SECONDS = 5.0
+PERSON_KEY_SALT_BYTES = 32
 
 
 class Runtime:
@@ -147,7 +149,7 @@ async def _validated(rt: Runtime, body: Any, spec: Any, name: str) -> Prefecture
 
 
 async def _fence(rt: Runtime, names: TenantNames, spec: PrefectureSpec) -> None:
-    """Namespace, quota, limits, network isolation and the shared token secret."""
+    """Namespace, quota, limits, network isolation, the shared token secret and the salt."""
     apply = rt.client.apply
     await apply(manifests.namespace(names, spec), force=True)
     binding = manifests.operator_binding(
@@ -166,6 +168,17 @@ async def _fence(rt: Runtime, names: TenantNames, spec: PrefectureSpec) -> None:
             "is missing"
         )
     await apply(manifests.secret(names, names.auth_key, {"secret": value}), force=True)
+    await _keep_person_key_salt(rt, names)
+
+
+async def _keep_person_key_salt(rt: Runtime, names: TenantNames) -> None:
+    """The credit service's person-key salt: made once, then never changed, because every
+    key of a banned individual in the tenant's database was made with it."""
+    existing = await _read_secret(rt.client, names.namespace, names.person_key)
+    salt = _secret_value(existing, "salt") or secrets.token_urlsafe(PERSON_KEY_SALT_BYTES)
+    # Limitation: the Secret goes with the namespace; a retained database re-provisioned later
+    # needs the old Secret restored into the new namespace first (docs/kubernetes.md).
+    await rt.client.apply(manifests.secret(names, names.person_key, {"salt": salt}), force=True)
 
 
 async def _provision_database(rt: Runtime, names: TenantNames, spec: PrefectureSpec) -> None:

@@ -116,4 +116,7 @@ class TenantNames:
         self.database_credentials = "anjian-database"
         self.nats_credentials = "anjian-nats"
         self.auth_key = "anjian-token"
+        self.person_key = "anjian-person-key"
+        # Made by hand, not by the operator: see `services.release_values`.
+        self.public_tokens = "anjian-public-tokens"
         self.release = "anjian"

@@ -42,6 +42,10 @@ def release_values(
         "database": {"existingSecret": names.database_credentials, "create": False},
         "nats": {"url": settings.tenant_nats_url, "existingSecret": names.nats_credentials},
         "auth": {"existingSecret": names.auth_key},
+        "personKey": {"existingSecret": names.person_key},
+        # The operator mints no public tokens (they would need renewing before they expire);
+        # whoever runs the tenant may put them in this Secret, and until then the query is off.
+        "publicQuery": {"existingSecret": names.public_tokens},
         "otel": {
             "exporter": settings.otel_exporter,
             "endpoint": settings.otel_endpoint,
