@@ -503,7 +503,7 @@ class SeriousDishonestyList:
                     connection, kernel, principal, attempt, at=now, outcome=audit.APPLIED
                 )
                 if listing_state != listing.state:
-                    values = {"state": listing_state, "removed_at": None}
+                    values: dict[str, Any] = {"state": listing_state, "removed_at": None}
                     if listing_state == REPAIRED:
                         values["removed_at"] = now
                     try:

@@ -1,8 +1,6 @@
 """The gRPC servicers: CreditService for officials, enterprises and partners, and
 PublicCreditService for anyone with a token (the gateway holds one for anonymous users)."""
 
-import grpc
-
 from anjian.credit.v1 import credit_pb2, credit_pb2_grpc
 from anjian_credit import rules
 from anjian_credit.bans import Bans
@@ -14,9 +12,8 @@ from anjian_credit.rules import RuleBook
 from anjian_kernel.auth import Role, current_principal
 from anjian_kernel.clock import Clock
 from anjian_kernel.database import TenantDatabases
+from anjian_kernel.interceptors import ServicerContext as Context
 from anjian_kernel.resources import check_parent
-
-Context = grpc.aio.ServicerContext
 
 
 class CreditService(credit_pb2_grpc.CreditServiceServicer):

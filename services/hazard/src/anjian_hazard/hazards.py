@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import grpc
 from sqlalchemy import (
     CTE,
     Row,
@@ -55,6 +54,7 @@ from anjian_kernel.errors import (
     Violations,
 )
 from anjian_kernel.identifiers import request_fingerprint
+from anjian_kernel.interceptors import ServicerContext
 from anjian_kernel.outbox import enqueue
 from anjian_kernel.paging import next_token, page_of
 from anjian_kernel.resources import check_parent
@@ -350,7 +350,7 @@ def report_statement() -> Select[Any]:
         .from_select(list(audit_values), once_per(new_hazard, kernel.audit_records, audit_values))
         .cte("audit_record")
     )
-    event_values = {name: bindparam(name) for name in OUTBOX_COLUMNS}
+    event_values: dict[str, Any] = {name: bindparam(name) for name in OUTBOX_COLUMNS}
     event = (
         kernel.outbox.insert()
         .from_select(list(event_values), once_per(new_hazard, kernel.outbox, event_values))
@@ -439,7 +439,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         self._intervals = review or ReviewIntervals()
 
     async def ReportHazard(
-        self, request: hazard_pb2.ReportHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.ReportHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Register a found hazard; a retry with the same request_id returns the same hazard."""
         principal = current_principal()
@@ -455,7 +455,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
 
         values = report_values(request, principal, code, now)
         async with self._databases.driver_connection(principal.tenant) as connection:
-            found = await connection.fetchrow(REPORT_LOOKUP.sql, *REPORT_LOOKUP.arguments(values))
+            (found,) = await connection.fetch(REPORT_LOOKUP.sql, *REPORT_LOOKUP.arguments(values))
             values.update(found.items())
             hazard = reported_hazard(values, principal.tenant)
             values.update(report_records(request, principal, hazard, now))
@@ -488,7 +488,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         return records.to_hazard(row, principal.tenant)
 
     async def GetHazard(
-        self, request: hazard_pb2.GetHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.GetHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """One hazard, if the caller's scope covers it."""
         principal = current_principal()
@@ -502,7 +502,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         return records.to_hazard(row, principal.tenant)
 
     async def ListHazards(
-        self, request: hazard_pb2.ListHazardsRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.ListHazardsRequest, context: ServicerContext
     ) -> hazard_pb2.ListHazardsResponse:
         """Hazards in the caller's scope, newest first, filtered and paged."""
         principal = current_principal()
@@ -536,7 +536,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         )
 
     async def GradeHazard(
-        self, request: hazard_pb2.GradeHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.GradeHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Grade as general, or as major with the criterion item and its standard's version."""
         violations = Violations()
@@ -573,7 +573,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         )
 
     async def AssignRectification(
-        self, request: hazard_pb2.AssignRectificationRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.AssignRectificationRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Order rectification by a date or a count of working days (China Standard Time)."""
         today = china_date(self._clock.now())
@@ -599,7 +599,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         )
 
     async def SubmitRectification(
-        self, request: hazard_pb2.SubmitRectificationRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.SubmitRectificationRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """The enterprise reports the rectification done; late submissions are marked overdue."""
         violations = Violations()
@@ -624,19 +624,19 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         )
 
     async def ReinspectHazard(
-        self, request: hazard_pb2.ReinspectHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.ReinspectHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Re-inspection (复查) passed."""
         return await self._review(lifecycle.REINSPECT, request, K.KIND_REINSPECTED)
 
     async def AcceptHazard(
-        self, request: hazard_pb2.AcceptHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.AcceptHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Acceptance (验收) passed."""
         return await self._review(lifecycle.ACCEPT, request, K.KIND_ACCEPTED)
 
     async def CloseHazard(
-        self, request: hazard_pb2.CloseHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.CloseHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Close (销号) an accepted hazard; listed supervision ends with it."""
         return await self._review(lifecycle.CLOSE, request, K.KIND_CLOSED)
@@ -664,7 +664,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         return await self._store.change(current_principal(), step, request.name, request.etag, plan)
 
     async def SendBackHazard(
-        self, request: hazard_pb2.SendBackHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.SendBackHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Send a hazard under review back to rectification; the deadline stands."""
         violations = Violations()
@@ -683,7 +683,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
         )
 
     async def MarkDuplicateHazard(
-        self, request: hazard_pb2.MarkDuplicateHazardRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.MarkDuplicateHazardRequest, context: ServicerContext
     ) -> hazard_pb2.Hazard:
         """Close as a duplicate of an open hazard of the same enterprise, which stays open."""
         principal = current_principal()
@@ -712,7 +712,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
     async def PlaceUnderListedSupervision(
         self,
         request: hazard_pb2.PlaceUnderListedSupervisionRequest,
-        context: grpc.aio.ServicerContext,
+        context: ServicerContext,
     ) -> hazard_pb2.Hazard:
         """Put an open major hazard under listed supervision (挂牌督办)."""
         violations = Violations()
@@ -744,7 +744,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
     async def ListHazardAuditRecords(
         self,
         request: hazard_pb2.ListHazardAuditRecordsRequest,
-        context: grpc.aio.ServicerContext,
+        context: ServicerContext,
     ) -> hazard_pb2.ListHazardAuditRecordsResponse:
         """Every attempted change of a hazard in the caller's scope, oldest first."""
         principal = current_principal()
@@ -778,7 +778,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
     async def DetectOverdueHazards(
         self,
         request: hazard_pb2.DetectOverdueHazardsRequest,
-        context: grpc.aio.ServicerContext,
+        context: ServicerContext,
     ) -> hazard_pb2.DetectOverdueHazardsResponse:
         """Run overdue detection for the caller's tenant now."""
         principal = current_principal()
@@ -790,7 +790,7 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
     async def ListMajorHazardStandards(
         self,
         request: hazard_pb2.ListMajorHazardStandardsRequest,
-        context: grpc.aio.ServicerContext,
+        context: ServicerContext,
     ) -> hazard_pb2.ListMajorHazardStandardsResponse:
         """The national major-hazard checklists this service judges against."""
         current_principal()

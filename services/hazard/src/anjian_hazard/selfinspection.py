@@ -3,11 +3,11 @@
 import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
-import grpc
 from sqlalchemy import Row, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from anjian.hazard.v1 import hazard_pb2, hazard_pb2_grpc
 from anjian_hazard.names import parse_resource
@@ -16,8 +16,16 @@ from anjian_hazard.validation import check_credit_code
 from anjian_kernel.auth import Principal, Role, current_principal
 from anjian_kernel.clock import Clock, china_date
 from anjian_kernel.database import TenantDatabases
-from anjian_kernel.errors import AlreadyExists, NotFound, PermissionDenied, Violations
+from anjian_kernel.errors import (
+    AlreadyExists,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Violations,
+)
 from anjian_kernel.identifiers import request_fingerprint
+from anjian_kernel.interceptors import ServicerContext
 from anjian_kernel.messages import timestamp
 from anjian_kernel.paging import next_token, page_of
 from anjian_kernel.resources import check_parent, parent_name
@@ -35,7 +43,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
         self._clock = clock
 
     async def CreateChecklist(
-        self, request: hazard_pb2.CreateChecklistRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.CreateChecklistRequest, context: ServicerContext
     ) -> hazard_pb2.Checklist:
         """Store a new version of an enterprise's checklist."""
         principal = current_principal()
@@ -90,7 +98,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
         return to_checklist(row, principal.tenant)
 
     async def GetChecklist(
-        self, request: hazard_pb2.GetChecklistRequest, context: grpc.aio.ServicerContext
+        self, request: hazard_pb2.GetChecklistRequest, context: ServicerContext
     ) -> hazard_pb2.Checklist:
         """The current version of an enterprise's checklist."""
         principal = current_principal()
@@ -116,7 +124,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
     async def SubmitSelfInspectionReturn(
         self,
         request: hazard_pb2.SubmitSelfInspectionReturnRequest,
-        context: grpc.aio.ServicerContext,
+        context: ServicerContext,
     ) -> hazard_pb2.SelfInspectionReturn:
         """File a month's return against the current checklist; one per enterprise and month."""
         principal = current_principal()
@@ -175,7 +183,7 @@ class SelfInspectionService(hazard_pb2_grpc.SelfInspectionServiceServicer):
     async def ListSelfInspectionReturns(
         self,
         request: hazard_pb2.ListSelfInspectionReturnsRequest,
-        context: grpc.aio.ServicerContext,
+        context: ServicerContext,
     ) -> hazard_pb2.ListSelfInspectionReturnsResponse:
         """Returns in the caller's scope, newest month first."""
         principal = current_principal()
@@ -217,11 +225,9 @@ def require_own(principal: Principal, code: str) -> None:
         raise PermissionDenied("an enterprise may only file for itself")
 
 
-def raise_on(field: str, description: str) -> None:
+def raise_on(field: str, description: str) -> NoReturn:
     """Raise INVALID_ARGUMENT for one field."""
-    violations = Violations()
-    violations.add(field, description)
-    violations.raise_if_any()
+    raise InvalidArgument([FieldViolation(field, description)])
 
 
 def check_month(violations: Violations, month: str, now: datetime) -> None:
@@ -266,7 +272,9 @@ def check_results(
     return ids
 
 
-async def check_hazards_exist(connection: Any, hazard_ids: list[uuid.UUID], code: str) -> None:
+async def check_hazards_exist(
+    connection: AsyncConnection, hazard_ids: list[uuid.UUID], code: str
+) -> None:
     """Every hazard a return cites exists and is the enterprise's own."""
     if not hazard_ids:
         return
@@ -287,7 +295,7 @@ async def check_hazards_exist(connection: Any, hazard_ids: list[uuid.UUID], code
 
 
 async def replay_or_conflict(
-    connection: Any, request: hazard_pb2.SubmitSelfInspectionReturnRequest, code: str
+    connection: AsyncConnection, request: hazard_pb2.SubmitSelfInspectionReturnRequest, code: str
 ) -> Row[Any]:
     """The return an earlier call with this request_id filed, or why this one is refused."""
     table = self_inspection_returns

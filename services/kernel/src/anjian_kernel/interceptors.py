@@ -27,9 +27,12 @@ from anjian_kernel.telemetry import current_trace_id
 
 log = get_logger(__name__)
 
+# What a servicer method gets as `context`: generic in the type stubs only.
 if TYPE_CHECKING:
     Handler = grpc.RpcMethodHandler[Any, Any]
-    Context = grpc.aio.ServicerContext[Any, Any]
+    ServicerContext = grpc.aio.ServicerContext[Any, Any]
+else:
+    ServicerContext = grpc.aio.ServicerContext
 
 _OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -74,7 +77,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         # (UNIMPLEMENTED) rather than served without a verified caller.
         return None
 
-    def _admit(self, request: Any, context: Context, method: str) -> None:
+    def _admit(self, request: Any, context: ServicerContext, method: str) -> None:
         """Authenticate the caller, and refuse text no database can store, before any handler."""
         self._authenticate(context, method)
         if isinstance(request, Message):
@@ -82,7 +85,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
             if unprintable:
                 raise InvalidArgument(unprintable)
 
-    def _authenticate(self, context: Context, method: str) -> None:
+    def _authenticate(self, context: ServicerContext, method: str) -> None:
         principal = self._tokens.verify(bearer_token(context.invocation_metadata()))
         if principal.tenant not in self._tenants:
             # A valid token of another deployment's prefecture: nothing of it is kept here.
@@ -91,7 +94,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         structlog.contextvars.bind_contextvars(tenant=principal.tenant, method=method)
 
     def _unary(self, method: str, inner: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-        async def call(request: Any, context: Context) -> Any:
+        async def call(request: Any, context: ServicerContext) -> Any:
             try:
                 self._admit(request, context, method)
                 return await inner(request, context)
@@ -103,7 +106,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
     def _streaming(
         self, method: str, inner: Callable[..., AsyncIterator[Any]]
     ) -> Callable[..., Any]:
-        async def call(request: Any, context: Context) -> AsyncIterator[Any]:
+        async def call(request: Any, context: ServicerContext) -> AsyncIterator[Any]:
             try:
                 self._admit(request, context, method)
                 async for reply in inner(request, context):
@@ -114,7 +117,7 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         return call
 
 
-async def _abort(context: Context, method: str, error: Exception) -> None:
+async def _abort(context: ServicerContext, method: str, error: Exception) -> None:
     if isinstance(error, grpc.aio.AbortError):
         raise error
     if isinstance(error, ServiceError):
