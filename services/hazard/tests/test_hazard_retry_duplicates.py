@@ -5,10 +5,11 @@ import uuid
 
 import grpc
 import pytest
-from hazard_support import KUNMING, Caller, HazardStack, hazard_events, new_credit_code
+from hazard_support import KUNMING, Caller, HazardStack, hazard_events, new_credit_code, token
 
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2
+from anjian_kernel.auth import Role
 
 
 async def test_hazard_retry_duplicates(stack: HazardStack, inspector: Caller) -> None:
@@ -84,3 +85,19 @@ async def test_a_request_id_reused_for_a_different_hazard_is_refused(inspector: 
         metadata=inspector.metadata,
     )
     assert [h.title for h in listed.hazards] == ["标题甲"]
+
+
+async def test_a_request_id_another_caller_used_is_refused_not_reported_missing(
+    stack: HazardStack,
+) -> None:
+    first_code, second_code = new_credit_code(), new_credit_code()
+    first = stack.caller(token(KUNMING, Role.ENTERPRISE, enterprise=first_code))
+    second = stack.caller(token(KUNMING, Role.ENTERPRISE, enterprise=second_code))
+    request_id = str(uuid.uuid4())
+    await first.report(request_id=request_id, enterprise_credit_code=first_code)
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await second.report(request_id=request_id, enterprise_credit_code=second_code)
+
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "request_id" in refused.value.details()

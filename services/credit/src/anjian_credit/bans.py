@@ -16,7 +16,6 @@ from anjian.credit.v1 import credit_pb2
 from anjian_credit import records
 from anjian_credit.enterprises import OFFICIALS, find
 from anjian_credit.names import ban_name
-from anjian_credit.replays import check_replay
 from anjian_credit.tables import bans, kernel
 from anjian_credit.validation import check_day, check_text
 from anjian_kernel import audit
@@ -26,6 +25,7 @@ from anjian_kernel.database import TenantDatabases
 from anjian_kernel.errors import Violations
 from anjian_kernel.identifiers import (
     CreditCodeError,
+    check_replay,
     is_resident_id_number,
     normalise_credit_code,
     request_fingerprint,

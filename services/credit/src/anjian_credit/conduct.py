@@ -18,7 +18,6 @@ from anjian_credit import events, records, scoring
 from anjian_credit.enterprises import OFFICIALS, find
 from anjian_credit.events import K
 from anjian_credit.names import enterprise_name, parse_enterprise
-from anjian_credit.replays import check_replay, reused_request_id
 from anjian_credit.rules import RuleBook
 from anjian_credit.tables import credit_records, kernel
 from anjian_credit.validation import check_day, check_text
@@ -27,7 +26,7 @@ from anjian_kernel.auth import Principal, Role
 from anjian_kernel.clock import Clock, china_date
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.errors import NotFound, Violations
-from anjian_kernel.identifiers import request_fingerprint
+from anjian_kernel.identifiers import check_replay, request_fingerprint, reused_request_id
 from anjian_kernel.paging import next_token, page_of
 
 MAX_EVIDENCE = 20

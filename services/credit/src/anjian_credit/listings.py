@@ -28,7 +28,6 @@ from anjian_credit.names import (
     parse_application,
     parse_listing,
 )
-from anjian_credit.replays import check_replay, reused_request_id
 from anjian_credit.rules import ListingTerms, RuleBook
 from anjian_credit.tables import bans, kernel, listings, repair_applications
 from anjian_credit.validation import check_day, check_text
@@ -44,7 +43,12 @@ from anjian_kernel.errors import (
     ServiceError,
     Violations,
 )
-from anjian_kernel.identifiers import normalise_credit_code, request_fingerprint
+from anjian_kernel.identifiers import (
+    check_replay,
+    normalise_credit_code,
+    request_fingerprint,
+    reused_request_id,
+)
 from anjian_kernel.paging import next_token, page_of
 from anjian_kernel.resources import check_parent
 

@@ -53,7 +53,7 @@ from anjian_kernel.errors import (
     ServiceError,
     Violations,
 )
-from anjian_kernel.identifiers import request_fingerprint
+from anjian_kernel.identifiers import check_replay, request_fingerprint
 from anjian_kernel.interceptors import ServicerContext
 from anjian_kernel.outbox import enqueue
 from anjian_kernel.paging import next_token, page_of
@@ -479,12 +479,9 @@ class HazardService(hazard_pb2_grpc.HazardServiceServicer):
                 select(hazards).where(hazards.c.request_id == request.request_id)
             )
         ).one()
+        check_replay(row.request_fingerprint, request_fingerprint(request))
         if not visible(principal, row):
             raise NotFound("hazard not found")
-        if row.request_fingerprint not in (None, request_fingerprint(request)):
-            raise InvalidArgument(
-                [FieldViolation("request_id", "was already used for a different request")]
-            )
         return records.to_hazard(row, principal.tenant)
 
     async def GetHazard(

@@ -24,7 +24,7 @@ from anjian_kernel.errors import (
     PermissionDenied,
     Violations,
 )
-from anjian_kernel.identifiers import request_fingerprint
+from anjian_kernel.identifiers import check_replay, request_fingerprint
 from anjian_kernel.interceptors import ServicerContext
 from anjian_kernel.messages import timestamp
 from anjian_kernel.paging import next_token, page_of
@@ -304,8 +304,7 @@ async def replay_or_conflict(
             await connection.execute(select(table).where(table.c.request_id == request.request_id))
         ).one_or_none()
         if row is not None:
-            if row.request_fingerprint not in (None, request_fingerprint(request)):
-                raise_on("request_id", "was already used for a different request")
+            check_replay(row.request_fingerprint, request_fingerprint(request))
             return row
     month = request.self_inspection_return.month
     raise AlreadyExists(f"a return for {month} was already filed for enterprise {code}")

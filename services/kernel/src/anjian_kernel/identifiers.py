@@ -8,6 +8,8 @@ import re
 
 from google.protobuf.message import Message
 
+from anjian_kernel.errors import FieldViolation, InvalidArgument
+
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {char: value for value, char in enumerate(_ALPHABET)}
 _WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -131,3 +133,23 @@ def request_fingerprint(request: Message) -> str:
     must be refused, not answered with the first request's result.
     """
     return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
+
+
+REUSED_REQUEST_ID = "was already used for a different request; use a new request id"
+
+
+def reused_request_id() -> InvalidArgument:
+    """The refusal of a request id that an earlier, different request used."""
+    return InvalidArgument([FieldViolation("request_id", REUSED_REQUEST_ID)])
+
+
+def check_replay(stored: str | None, fingerprint: str) -> None:
+    """Refuse a replayed request_id unless the stored fingerprint is this request's.
+
+    Checked before anything else about the stored result, so that whoever reuses another
+    caller's request id learns nothing about that caller's request. Rows written before
+    fingerprints were kept have none: they are taken for a retry, since nothing tells
+    them apart.
+    """
+    if stored is not None and stored != fingerprint:
+        raise reused_request_id()
