@@ -127,6 +127,22 @@ async def test_report_is_idempotent_on_request_id(gateway: Gateway) -> None:
     assert first.json()["name"] == again.json()["name"]
 
 
+async def test_text_is_taken_without_surrounding_spaces(gateway: Gateway) -> None:
+    padded = await gateway.client.post(
+        f"/v1/prefectures/{KUNMING}/hazards",
+        json=hazard_body(title=" " + "配" * 200 + " ", location=" 一号车间 "),
+        headers=INSPECTOR,
+    )
+    blank = await gateway.client.post(
+        f"/v1/prefectures/{KUNMING}/hazards", json=hazard_body(title="   "), headers=INSPECTOR
+    )
+
+    assert padded.status_code == 200
+    assert (padded.json()["title"], padded.json()["location"]) == ("配" * 200, "一号车间")
+    assert blank.status_code == 422
+    assert [error["loc"] for error in blank.json()["detail"]] == [["body", "hazard", "title"]]
+
+
 async def test_service_field_violations_become_422_with_locations(gateway: Gateway) -> None:
     response = await gateway.client.post(
         f"/v1/prefectures/{KUNMING}/hazards",

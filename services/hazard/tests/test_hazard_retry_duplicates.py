@@ -101,3 +101,28 @@ async def test_a_request_id_another_caller_used_is_refused_not_reported_missing(
 
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "request_id" in refused.value.details()
+
+
+async def test_text_is_stored_without_surrounding_spaces_and_duplicates_still_match(
+    inspector: Caller,
+) -> None:
+    code = new_credit_code()
+    first = await inspector.report(enterprise_credit_code=code, location="一号车间")
+    padded = await inspector.report(
+        enterprise_credit_code=code,
+        location=" 一号车间 ",
+        description="\n二号车间配电柜接地线松脱  ",
+        title=" " + "配" * 200 + " ",
+    )
+
+    assert padded.location == "一号车间"
+    assert padded.description == "二号车间配电柜接地线松脱"
+    assert padded.title == "配" * 200
+    stored = await inspector.hazards.GetHazard(
+        hazard_pb2.GetHazardRequest(name=padded.name), metadata=inspector.metadata
+    )
+    assert stored == padded
+    retitled = await inspector.report(
+        enterprise_credit_code=code, title=" " + first.title, location=" 一号车间 "
+    )
+    assert retitled.likely_duplicate_of == first.name

@@ -91,9 +91,13 @@ Industry = Literal[
 
 
 class StrictBody(BaseModel):
-    """A request body: unknown fields are refused so a misspelt field is not silently lost."""
+    """A request body: unknown fields are refused so a misspelt field is not silently lost.
 
-    model_config = ConfigDict(extra="forbid")
+    Strings lose their surrounding whitespace before their limits are checked, as the
+    services trim every request's strings before their own checks.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class HazardDraft(StrictBody):

@@ -23,6 +23,7 @@ from anjian_kernel.errors import (
     unprintable_character_violations,
 )
 from anjian_kernel.logs import get_logger
+from anjian_kernel.messages import trim_strings
 from anjian_kernel.telemetry import current_trace_id
 
 log = get_logger(__name__)
@@ -78,9 +79,10 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         return None
 
     def _admit(self, request: Any, context: ServicerContext, method: str) -> None:
-        """Authenticate the caller, and refuse text no database can store, before any handler."""
+        """Before any handler: authenticate, trim the strings, refuse what no database stores."""
         self._authenticate(context, method)
         if isinstance(request, Message):
+            trim_strings(request)
             unprintable = unprintable_character_violations(request)
             if unprintable:
                 raise InvalidArgument(unprintable)

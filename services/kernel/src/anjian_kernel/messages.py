@@ -1,7 +1,9 @@
-"""Python values to and from the protobuf types every API uses (timestamps, dates, etags)."""
+"""Python values to and from the protobuf types every API uses (timestamps, dates, etags),
+and the one normalisation every request gets."""
 
 from datetime import date, datetime
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.date_pb2 import Date
 
@@ -28,3 +30,21 @@ def from_date(message: Date) -> date:
 def etag(version: int) -> str:
     """The concurrency token of a resource version."""
     return str(version)
+
+
+def trim_strings(message: Message) -> None:
+    """Drop the whitespace around every string of a request, nested messages included.
+
+    Done once, before any handler, so that what is checked (required, at most N
+    characters) is what is stored, and " 一号车间 " names the same place as "一号车间".
+    Whitespace inside a text is kept.
+    """
+    for field, value in message.ListFields():
+        if field.type == field.TYPE_STRING:
+            if field.is_repeated:
+                value[:] = [text.strip() for text in value]
+            elif value != value.strip():
+                setattr(message, field.name, value.strip())
+        elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
+            for item in value if field.is_repeated else [value]:
+                trim_strings(item)
