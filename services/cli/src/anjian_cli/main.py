@@ -45,10 +45,12 @@ def _run(stack: Stack, console: Console, body: Callable[[], int]) -> int:
     """Start the stack, run `body` and stop the stack whatever happens; the exit code.
 
     Meanwhile SIGTERM unwinds like Ctrl-C, and neither may interrupt the stopping, which
-    would leave servers running with nobody to stop them.
+    would leave servers running with nobody to stop them. Ctrl-C is taken even when the
+    shell started this with SIGINT ignored, as shells without job control do with `&`.
     """
     previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.default_int_handler)
     try:
         with console.status("starting…") as status:
             stack.start(lambda part: status.update(f"starting {part}…"))
