@@ -106,6 +106,8 @@ def _verify(secret: str, token: str, max_lifetime: timedelta) -> tuple[Principal
         hours = max_lifetime.total_seconds() / 3600
         raise Unauthenticated(f"token is valid for longer than {hours:g} hours after its issue")
 
+    if not str(claims["sub"]).strip():
+        raise Unauthenticated("token names no subject: every change is audited to one")
     tenant = str(claims["tenant"])
     if tenant not in YUNNAN_PREFECTURES:
         raise Unauthenticated("token names no Yunnan prefecture as tenant")
