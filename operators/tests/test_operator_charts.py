@@ -86,6 +86,24 @@ def test_operator_chart_passes_server_side_dry_run(cluster: Cluster, operator: o
     assert "clusterrole.rbac.authorization.k8s.io/other-operator-anjian-operator-tenant" in out
 
 
+def test_operator_may_write_only_its_own_secrets_in_its_namespace(cluster: Cluster) -> None:
+    # The record of person-key salts is named once, in values: the operator's setting and
+    # its Role follow it.
+    docs = render(
+        cluster, str(CHARTS / "anjian-operator"),
+        "-f", str(CHARTS / "anjian-operator" / "examples" / "in-cluster.yaml"),
+        "--set", "personKeys.saltsSecret=salts-of-yunnan",
+    )  # fmt: skip
+    objects = {_key(doc): doc for doc in docs}
+    operator = objects["Deployment", "anjian-anjian-operator"]
+    env = {e["name"]: e for e in operator["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["ANJIAN_OPERATOR_PERSON_KEY_SALTS_SECRET"]["value"] == "salts-of-yunnan"
+    role = objects["Role", "anjian-anjian-operator"]
+    named = next(rule for rule in role["rules"] if rule.get("resourceNames"))
+    assert named["resourceNames"] == ["anjian-token", "anjian-nats-accounts", "salts-of-yunnan"]
+    assert set(named["verbs"]) == {"get", "patch", "update"}
+
+
 def test_suite_installs_and_becomes_ready(cluster: Cluster) -> None:
     cluster.kubectl("create", "namespace", "anjian-standalone")
     cluster.helm(

@@ -37,11 +37,13 @@ from anjian_operator.nats_accounts import (
     account_block,
     hash_password,
 )
+from anjian_operator.person_keys import PersonKeySalts
 from anjian_operator.prefecture import NatsSpec, Prefecture, TenantNames
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 WAIT_SECONDS = 120.0
+SALTS_SECRET = "anjian-person-keys"
 T = TypeVar("T")
 
 
@@ -106,6 +108,16 @@ async def gone(kube: AsyncClient, resource: Any, name: str) -> bool:
     except ApiError as error:
         return error.status.code == 404
     return False
+
+
+async def recorded_salts(kube: AsyncClient) -> dict[str, str]:
+    """The operator's record of person-key salts (empty before the first tenant)."""
+    try:
+        return await secret_data(kube, SYSTEM_NAMESPACE, SALTS_SECRET)
+    except ApiError as error:
+        if error.status.code == 404:
+            return {}
+        raise
 
 
 async def test_admission_rejects_codes_outside_yunnan(kube: AsyncClient) -> None:
@@ -180,7 +192,9 @@ async def test_provisions_every_object_of_a_tenant(
     env = {e.name: e for e in credit.spec.template.spec.containers[0].env}
     salt_ref = env["ANJIAN_PERSON_KEY_SALT"].valueFrom.secretKeyRef
     assert (salt_ref.name, salt_ref.key) == ("anjian-person-key", "salt")
-    assert len((await secret_data(kube, ns, salt_ref.name))[salt_ref.key]) >= 16
+    salt = (await secret_data(kube, ns, salt_ref.name))[salt_ref.key]
+    assert len(salt) >= 16
+    assert (await recorded_salts(kube))["530100"] == salt
     gateway = next(d for d in deployments if d.metadata.name == "anjian-gateway")
     env = {e.name: e for e in gateway.spec.template.spec.containers[0].env}
     tokens_ref = env["ANJIAN_PUBLIC_TOKENS"].valueFrom.secretKeyRef
@@ -296,11 +310,81 @@ async def test_a_restored_salt_is_kept(kube: AsyncClient) -> None:
     await create(kube, "lincang", code="530900", services=["credit"], retention="Delete")
     await wait_condition(kube, "lincang", "Ready", "True")
     assert await secret_data(kube, ns, "anjian-person-key") == {"salt": salt}
+    assert (await recorded_salts(kube))["530900"] == salt
     credit = await kube.get(Deployment, "anjian-credit", namespace=ns)
     env = {e.name: e for e in credit.spec.template.spec.containers[0].env}
     assert env["ANJIAN_PERSON_KEY_SALT"].valueFrom.secretKeyRef.name == "anjian-person-key"
     await kube.delete(Prefecture, "lincang")
     await eventually(lambda: gone(kube, Prefecture, "lincang"), "lincang deleted")
+    assert "530900" not in await recorded_salts(kube)
+
+
+async def test_a_retained_tenant_gets_its_salt_back(
+    kube: AsyncClient, postgres: EmbeddedPostgres
+) -> None:
+    # The database outlives the namespace; re-created, the tenant must hash ID numbers with
+    # the same salt, or a banned person's stored key no longer matches and they pass.
+    ns = "anjian-532300"
+    await create(kube, "chuxiong", code="532300", services=["credit"], retention="Retain")
+    await wait_condition(kube, "chuxiong", "Ready", "True")
+    salt = (await secret_data(kube, ns, "anjian-person-key"))["salt"]
+
+    await kube.delete(Prefecture, "chuxiong")
+    await eventually(lambda: gone(kube, Prefecture, "chuxiong"), "chuxiong deleted")
+    await eventually(lambda: gone(kube, Namespace, ns), "the tenant namespace to go")
+    assert await _database_exists(postgres, "anjian_532300") == (True, False)
+    assert (await recorded_salts(kube))["532300"] == salt
+
+    await create(kube, "chuxiong", code="532300", services=["credit"], retention="Delete")
+    await wait_condition(kube, "chuxiong", "Ready", "True")
+    assert await secret_data(kube, ns, "anjian-person-key") == {"salt": salt}
+
+    await kube.delete(Prefecture, "chuxiong")
+    await eventually(lambda: gone(kube, Prefecture, "chuxiong"), "chuxiong deleted again")
+    assert await _database_exists(postgres, "anjian_532300") == (False, None)
+    assert "532300" not in await recorded_salts(kube)
+
+
+async def test_tenants_provisioned_together_keep_both_salts(kube: AsyncClient) -> None:
+    tenants = {"dali": "532900", "honghe": "532500"}
+    await asyncio.gather(
+        *(
+            create(kube, name, code=code, services=["credit"], retention="Delete")
+            for name, code in tenants.items()
+        )
+    )
+    await asyncio.gather(*(wait_condition(kube, name, "Ready", "True") for name in tenants))
+    recorded = await recorded_salts(kube)
+    for code in tenants.values():
+        copy = await secret_data(kube, f"anjian-{code}", "anjian-person-key")
+        assert recorded[code] == copy["salt"]
+    assert recorded["532900"] != recorded["532500"]
+
+    await asyncio.gather(*(kube.delete(Prefecture, name) for name in tenants))
+    for name in tenants:
+        await eventually(lambda name=name: gone(kube, Prefecture, name), f"{name} deleted")
+    assert not set(tenants.values()) & set(await recorded_salts(kube))
+
+
+async def test_concurrent_salt_records_lose_nothing(kube: AsyncClient) -> None:
+    # Many reconciles at once, with the operator's own (least-privilege) credentials: every
+    # write that lost a race is retried on what the winner wrote, and a salt once recorded
+    # is never replaced, not even by a racing candidate for the same code.
+    operator_client = AsyncClient(config=KubeConfig.from_file(os.environ["KUBECONFIG"]))
+    salts = PersonKeySalts(operator_client, SYSTEM_NAMESPACE, SALTS_SECRET)
+    codes = [f"99{n:04d}" for n in range(12)]
+    try:
+        kept = await asyncio.gather(*(salts.keep(code, f"salt-of-{code}") for code in codes))
+        assert kept == [f"salt-of-{code}" for code in codes]
+        again = await asyncio.gather(*(salts.keep(code, "another-salt") for code in codes))
+        assert again == kept
+        recorded = await recorded_salts(kube)
+        assert {code: recorded[code] for code in codes} == dict(zip(codes, kept, strict=True))
+
+        await asyncio.gather(*(salts.forget(code) for code in codes))
+        assert not set(codes) & set(await recorded_salts(kube))
+    finally:
+        await operator_client.close()
 
 
 async def test_recovers_when_the_database_comes_back(
@@ -353,6 +437,7 @@ async def test_delete_keeps_data_by_default(
     await eventually(lambda: gone(kube, Prefecture, "qujing"), "qujing's finalizer to finish")
     assert await _database_exists(postgres, "anjian_530300") == (True, False)
     assert "anjian-530300" not in nats_accounts.accounts_file.read_text()
+    assert "530300" in await recorded_salts(kube)
 
     async def namespace_leaving() -> bool:
         try:
@@ -370,9 +455,11 @@ async def test_delete_with_retention_delete_drops_data(
     await wait_condition(kube, "yuxi", "Ready", "True")
     store = nats_accounts.directory / "js" / "jetstream" / "ANJIAN_530400" / "streams"
     assert (store / "ANJIAN_530400").exists()
+    assert "530400" in await recorded_salts(kube)
     await kube.delete(Prefecture, "yuxi")
     await eventually(lambda: gone(kube, Prefecture, "yuxi"), "yuxi's finalizer to finish")
     assert await _database_exists(postgres, "anjian_530400") == (False, None)
+    assert "530400" not in await recorded_salts(kube)
     assert not (store / "ANJIAN_530400").exists()
 
 

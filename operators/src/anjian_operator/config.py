@@ -59,6 +59,11 @@ class OperatorSettings(BaseSettings):
         default="anjian-token",
         description="Secret in `namespace` with key `secret`: the HS256 key copied to tenants.",
     )
+    person_key_salts_secret: str = Field(
+        default="anjian-person-keys",
+        description="Secret in `namespace` that records every tenant's person-key salt, one "
+        "key per prefecture code; the copy that outlives tenant namespaces. Back it up.",
+    )
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str = ""
     otel_sampling_ratio: float = Field(default=1.0, ge=0.0, le=1.0)

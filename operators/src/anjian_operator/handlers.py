@@ -28,6 +28,7 @@ from anjian_operator.nats_accounts import (
     hash_password,
     password_matches,
 )
+from anjian_operator.person_keys import PersonKeySalts
 from anjian_operator.prefecture import (
     GROUP,
     PLURAL,
@@ -43,6 +44,7 @@ from anjian_operator.status import report
 
 # The handlers register with kopf's default registry when this module is imported.
 registry = kopf.get_default_registry()
+logger = logging.getLogger(__name__)
 FIELD_MANAGER = "anjian-operator"
 FINALIZER = "anjian.io/tenant-cleanup"
 READY_RECHECK_SECONDS = 5.0
@@ -50,7 +52,8 @@ PERSON_KEY_SALT_BYTES = 32
 
 
 class Runtime:
-    """What the handlers share: settings, the API client, the NATS admin, one accounts lock."""
+    """What the handlers share: settings, the API client, the NATS admin, one accounts lock,
+    the record of person-key salts."""
 
     def __init__(self, settings: OperatorSettings) -> None:
         """Build clients from `settings`; the API client reads KUBECONFIG or in-cluster config."""
@@ -71,6 +74,9 @@ class Runtime:
         )
         # Every tenant's block lives in one aggregate: serialise read-modify-write cycles.
         self.accounts_lock = asyncio.Lock()
+        self.person_key_salts = PersonKeySalts(
+            self.client, settings.namespace, settings.person_key_salts_secret
+        )
 
 
 @kopf.on.login()
@@ -173,11 +179,22 @@ async def _fence(rt: Runtime, names: TenantNames, spec: PrefectureSpec) -> None:
 
 async def _keep_person_key_salt(rt: Runtime, names: TenantNames) -> None:
     """The credit service's person-key salt: made once, then never changed, because every
-    key of a banned individual in the tenant's database was made with it."""
+    key of a banned individual in the tenant's database was made with it.
+
+    The record in the operator's namespace decides and is written before the tenant's copy,
+    so a retained database re-provisioned later gets its old salt back. Without a record, a
+    salt found in the tenant namespace (restored by hand, or older than the record) is taken.
+    """
     existing = await _read_secret(rt.client, names.namespace, names.person_key)
-    salt = _secret_value(existing, "salt") or secrets.token_urlsafe(PERSON_KEY_SALT_BYTES)
-    # Limitation: the Secret goes with the namespace; a retained database re-provisioned later
-    # needs the old Secret restored into the new namespace first (docs/kubernetes.md).
+    found = _secret_value(existing, "salt")
+    candidate = found or secrets.token_urlsafe(PERSON_KEY_SALT_BYTES)
+    salt = await rt.person_key_salts.keep(names.code, candidate)
+    if found is not None and found != salt:
+        # Someone changed the tenant's copy by hand; the recorded salt made the stored keys.
+        logger.warning(
+            "tenant person-key salt differs from the recorded one; restoring the recorded one",
+            extra={"event": "person_key_salt_restored", "tenant": names.code},
+        )
     await rt.client.apply(manifests.secret(names, names.person_key, {"salt": salt}), force=True)
 
 
@@ -383,5 +400,8 @@ async def _retire_all(rt: Runtime, names: TenantNames, *, drop: bool) -> None:
     await database.retire_database(
         rt.settings.database_admin_url.get_secret_value(), names, drop=drop
     )
+    if drop:
+        # Only now: while the database lives, its person keys need this salt.
+        await rt.person_key_salts.forget(names.code)
     if namespace_exists:
         await rt.client.delete(Namespace, names.namespace)

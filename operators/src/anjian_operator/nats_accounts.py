@@ -8,7 +8,6 @@ to reload over the system account and checks the new credentials before going on
 """
 
 import asyncio
-import base64
 import json
 import os
 import tempfile
@@ -19,9 +18,6 @@ from pathlib import Path
 import bcrypt
 import nats
 from lightkube import AsyncClient
-from lightkube.core.exceptions import ApiError
-from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Secret
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js.api import StorageType, StreamConfig
@@ -29,6 +25,7 @@ from nats.js.errors import NotFoundError
 
 from anjian_operator.prefecture import NatsSpec, TenantNames
 from anjian_operator.quantity import to_bytes
+from anjian_operator.shared_secret import SharedSecret
 
 AGGREGATE = "accounts.conf"
 DISCOVERY_SECONDS = 0.5
@@ -126,40 +123,21 @@ class SecretAccountStore(AccountStore):
 
     def __init__(self, client: AsyncClient, namespace: str, name: str) -> None:
         """Store in Secret `namespace/name`."""
-        self.client, self.namespace, self.name = client, namespace, name
+        self.secret = SharedSecret(client, namespace, name)
 
     async def read(self) -> dict[str, str]:
         """Tenant code → account block."""
-        try:
-            secret = await self.client.get(Secret, self.name, namespace=self.namespace)
-        except ApiError as error:
-            if error.status.code == 404:
-                return {}
-            raise
-        data = secret.data or {}
         return {
-            key.removesuffix(".conf"): base64.b64decode(value).decode()
-            for key, value in data.items()
+            key.removesuffix(".conf"): text
+            for key, text in (await self.secret.read()).items()
             if key.endswith(".conf") and key != AGGREGATE
         }
 
     async def write(self, blocks: Mapping[str, str]) -> None:
-        """Apply the Secret with all blocks; keys of removed tenants disappear with the apply.
-
-        `data` rather than `stringData`: server-side apply tracks each `data` key as ours,
-        so a key left out of the next apply is deleted.
-        """
+        """Apply the Secret with all blocks; keys of removed tenants disappear with the apply."""
         files = {f"{code}.conf": block for code, block in blocks.items()}
         files[AGGREGATE] = self.aggregate(blocks)
-        secret = Secret(
-            metadata=ObjectMeta(
-                name=self.name,
-                namespace=self.namespace,
-                labels={"app.kubernetes.io/managed-by": "anjian-operator"},
-            ),
-            data={key: base64.b64encode(text.encode()).decode() for key, text in files.items()},
-        )
-        await self.client.apply(secret, field_manager="anjian-operator", force=True)
+        await self.secret.apply(files)
 
 
 class NatsAdmin:
