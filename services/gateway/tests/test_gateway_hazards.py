@@ -297,3 +297,21 @@ async def test_major_hazard_standards_are_listed(gateway: Gateway) -> None:
     assert response.status_code == 200
     standards = {(s["standard"], s["standard_version"]) for s in response.json()["standards"]}
     assert ("chemicals", "2017") in standards
+
+
+async def test_limits_of_ids_and_tokens_read_as_string_limits(gateway: Gateway) -> None:
+    reported = await gateway.report()
+    no_etag = await gateway.act(
+        {**reported, "etag": ""}, "grade", INSPECTOR, grade="HAZARD_GRADE_GENERAL"
+    )
+    long_token = await gateway.client.get(
+        f"/v1/prefectures/{KUNMING}/hazards", params={"page_token": "x" * 1001}, headers=INSPECTOR
+    )
+
+    assert no_etag.status_code == long_token.status_code == 422
+    assert [(e["loc"], e["msg"]) for e in no_etag.json()["detail"]] == [
+        (["body", "etag"], "String should have at least 1 character")
+    ]
+    assert [(e["loc"], e["msg"]) for e in long_token.json()["detail"]] == [
+        (["query", "page_token"], "String should have at most 1000 characters")
+    ]

@@ -44,7 +44,10 @@ def _this_century(value: datetime) -> datetime:
     return value
 
 
-Text = Annotated[str, AfterValidator(_plain_text)]
+PLAIN = AfterValidator(_plain_text)
+"""Put after any length limit in an Annotated text type, so the limit is checked as a
+string's and its message reads "at most N characters", not "N items after validation"."""
+Text = Annotated[str, PLAIN]
 Moment = Annotated[AwareDatetime, AfterValidator(_this_century)]
 CreditCode = Annotated[
     str,
@@ -64,20 +67,22 @@ CountyCode = Annotated[
     ),
 ]
 Etag = Annotated[
-    Text,
+    str,
     Field(
         min_length=1,
         max_length=100,
-        description="The `etag` of the hazard as last read; a stale one is answered 409.",
+        description="The `etag` of the resource as last read; a stale one is answered 409.",
     ),
+    PLAIN,
 ]
 RequestId = Annotated[
-    Text,
+    str,
     Field(
         max_length=100,
         description="Client-chosen id (a UUID): a retry with the same id returns the same "
         "resource instead of creating another.",
     ),
+    PLAIN,
 ]
 ReviewRequest = TypeVar(
     "ReviewRequest",

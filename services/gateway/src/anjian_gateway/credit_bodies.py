@@ -16,31 +16,18 @@ from anjian.credit.v1 import credit_pb2
 from anjian_gateway.bodies import (
     EARLIEST,
     LATEST,
+    PLAIN,
     CountyCode,
     CreditCode,
+    Etag,
     Industry,
+    RequestId,
     StrictBody,
     Text,
 )
 from anjian_gateway.credit_resources import ListingReason
 
 Day = Annotated[date, Field(ge=EARLIEST.date(), lt=LATEST.date())]
-CreditEtag = Annotated[
-    Text,
-    Field(
-        min_length=1,
-        max_length=100,
-        description="The `etag` of the resource as last read; a stale one is answered 409.",
-    ),
-]
-RequestId = Annotated[
-    Text,
-    Field(
-        max_length=100,
-        description="Client-chosen id (a UUID): a retry with the same id returns the same "
-        "resource instead of creating another.",
-    ),
-]
 Size = Literal["large", "medium", "small", "micro"]
 
 
@@ -132,7 +119,7 @@ class CreditRecordDraft(StrictBody):
     source_document: Text = Field(min_length=1, max_length=200, examples=["昆应急罚〔2026〕12号"])
     description: Text = Field(default="", max_length=2000, description="Defaults to the rule's.")
     conduct_date: Day = Field(description="Day of the conduct (CST); not in the future.")
-    evidence: list[Annotated[Text, Field(min_length=1, max_length=500)]] = Field(
+    evidence: list[Annotated[str, Field(min_length=1, max_length=500), PLAIN]] = Field(
         default_factory=list, max_length=20
     )
 
@@ -223,7 +210,7 @@ class ApplyForRepairBody(StrictBody):
 class ReviewRepairBody(StrictBody):
     """Body of `:review`: approve (the listing is removed) or refuse, with the reason."""
 
-    etag: CreditEtag
+    etag: Etag
     approve: bool
     reason: Text = Field(min_length=1, max_length=2000)
 
@@ -237,7 +224,7 @@ class ReviewRepairBody(StrictBody):
 class RevokeRepairBody(StrictBody):
     """Body of `:revoke`: the approval was obtained by fraud; the listing is restored."""
 
-    etag: CreditEtag
+    etag: Etag
     reason: Text = Field(min_length=1, max_length=2000, description="The fraud found.")
 
     def to_proto(self, name: str) -> credit_pb2.RevokeRepairRequest:

@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from anjian_gateway.bodies import INT32_MAX, Text
+from anjian_gateway.bodies import INT32_MAX, PLAIN
 from anjian_gateway.errors import unauthenticated
 from anjian_gateway.settings import TOKEN_SHAPE
 from anjian_gateway.upstream import CreditUpstream, HazardUpstream, Metadata
@@ -59,7 +59,7 @@ PageSize = Annotated[
     int, Query(ge=0, le=INT32_MAX, description="At most this many (0: the service's default).")
 ]
 PageToken = Annotated[
-    Text, Query(max_length=1000, description="`next_page_token` of the previous page.")
+    str, Query(max_length=1000, description="`next_page_token` of the previous page."), PLAIN
 ]
 
 

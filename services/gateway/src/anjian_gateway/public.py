@@ -17,7 +17,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import AfterValidator
 
 from anjian.credit.v1 import credit_pb2
-from anjian_gateway.bodies import INT32_MAX, Text
+from anjian_gateway.bodies import INT32_MAX, PLAIN
 from anjian_gateway.credit_resources import (
     ListCreditChangesResponse,
     PublicEnterprise,
@@ -176,11 +176,12 @@ async def search_public_credit(
     prefecture: YunnanPrefecture,
     credit: Credit,
     q: Annotated[
-        Text,
+        str,
         Query(
             max_length=1000,
             description="A credit code (exact) or part of a registered name (2+ characters).",
         ),
+        PLAIN,
     ],
 ) -> dict[str, Any]:
     """Anyone may ask, without a token: name, code, listing status, listings and the records
@@ -205,11 +206,12 @@ async def list_credit_changes(
     caller: Caller,
     credit: Credit,
     cursor: Annotated[
-        Text,
+        str,
         Query(
             max_length=40,
             description="`next_cursor` of the previous page; empty to start at the beginning.",
         ),
+        PLAIN,
     ] = "",
     page_size: Annotated[
         int, Query(ge=0, le=INT32_MAX, description="At most this many (0: 100; at most 1000).")
