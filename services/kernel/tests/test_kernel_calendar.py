@@ -1,5 +1,6 @@
 """Case deadline-timezone-holidays, kernel side: working days and China Standard Time dates."""
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -7,9 +8,19 @@ from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
 import pytest
+from kernel_support import hazard_settings
+from pydantic import ValidationError
 
+from anjian_hazard.main import build
 from anjian_kernel.clock import CHINA_STANDARD_TIME, china_date, end_of_china_day
-from anjian_kernel.workdays import CalendarUnknownError, add_working_days, is_working_day
+from anjian_kernel.settings import KernelSettings
+from anjian_kernel.workdays import (
+    CalendarUnknownError,
+    YearArrangement,
+    add_working_days,
+    is_working_day,
+    use_calendar,
+)
 
 
 def official_working_days(first: date, last: date) -> list[date]:
@@ -107,3 +118,91 @@ def test_the_end_of_a_china_day_is_always_the_next_midnight_in_shanghai() -> Non
         )
         assert china_date(end - timedelta(microseconds=1)) == day
         day += timedelta(days=1)
+
+
+# An invented arrangement for a year the package does not know: test data, not the official one.
+INVENTED_2027 = json.dumps(
+    {
+        "2027": {
+            "source": "test data, not an official notice",
+            "holidays": ["2027-01-01", "2027-01-04"],
+            "workdays": ["2027-01-09"],
+        }
+    }
+)
+
+
+def settings_from_environment(calendar: str, **values: object) -> KernelSettings:
+    """Kernel settings as a process would read them, with ANJIAN_HOLIDAY_CALENDAR=`calendar`."""
+    os.environ["ANJIAN_HOLIDAY_CALENDAR"] = calendar
+    try:
+        return KernelSettings(token_secret="s" * 32, **values)
+    finally:
+        del os.environ["ANJIAN_HOLIDAY_CALENDAR"]
+
+
+@pytest.fixture
+def invented_2027() -> Iterator[dict[int, YearArrangement]]:
+    """INVENTED_2027 as settings read it; no year is supplemented after the test."""
+    try:
+        yield settings_from_environment(INVENTED_2027).holiday_calendar
+    finally:
+        use_calendar({})
+
+
+def test_a_year_from_the_setting_counts_where_the_package_stops(
+    invented_2027: dict[int, YearArrangement],
+) -> None:
+    use_calendar(invented_2027)
+
+    assert not is_working_day(date(2027, 1, 1))  # a Friday off
+    assert not is_working_day(date(2027, 1, 4))  # a Monday off
+    assert is_working_day(date(2027, 1, 9))  # a Saturday worked
+    assert not is_working_day(date(2027, 1, 10))  # an ordinary Sunday
+    # 2026-12-30 and 31 (package), then 5, 6, 7, 8 and Saturday the 9th (setting).
+    assert add_working_days(date(2026, 12, 29), 7) == date(2027, 1, 9)
+    with pytest.raises(CalendarUnknownError, match="ANJIAN_HOLIDAY_CALENDAR"):
+        is_working_day(date(2028, 3, 1))
+
+
+def test_the_setting_never_overrides_a_year_the_package_knows() -> None:
+    calendar = '{"2026": {"source": "test", "holidays": ["2026-10-09"], "workdays": []}}'
+    use_calendar(settings_from_environment(calendar).holiday_calendar)
+    try:
+        assert is_working_day(date(2026, 10, 9))
+    finally:
+        use_calendar({})
+
+
+@pytest.mark.parametrize(
+    ("calendar", "reason"),
+    [
+        ("{not json", "(?i)json"),
+        ('{"2027": {"holidays": [], "workdays": []}}', "(?i)field required"),
+        ('{"2027": {"source": "x", "holidays": ["2026-12-31"], "workdays": []}}', "another year"),
+        (
+            '{"2027": {"source": "x", "holidays": ["2027-01-09"], "workdays": ["2027-01-09"]}}',
+            "a holiday and a working day",
+        ),
+    ],
+    ids=["not-json", "no-source", "day-of-another-year", "day-in-both-lists"],
+)
+def test_a_bad_holiday_calendar_is_refused_naming_the_setting(calendar: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason) as refused:
+        settings_from_environment(calendar)
+    assert refused.value.errors()[0]["loc"][0] == "holiday_calendar"
+
+
+async def test_a_service_counts_by_the_holiday_calendar_of_its_settings(
+    invented_2027: dict[int, YearArrangement],
+) -> None:
+    settings = hazard_settings(
+        "postgresql+asyncpg://127.0.0.1:1/unused_{tenant}",
+        "nats://127.0.0.1:1",
+        holiday_calendar=invented_2027,
+    )
+
+    host = build(settings)
+
+    assert host.port > 0
+    assert is_working_day(date(2027, 1, 9))

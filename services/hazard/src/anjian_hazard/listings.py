@@ -67,7 +67,7 @@ class ReviewIntervals:
 
     def due(self, today: date, listed: bool) -> date | None:
         """The day a re-inspection is due, or None where the holiday calendar does not reach."""
-        # Limitation: past the last year chinese-calendar knows, no due day is set (no guessing).
+        # Past what chinese-calendar and ANJIAN_HOLIDAY_CALENDAR know, no due day is set.
         try:
             return add_working_days(today, self.listed if listed else self.normal)
         except CalendarUnknownError:

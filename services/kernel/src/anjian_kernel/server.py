@@ -25,7 +25,7 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from anjian_kernel import periodic
+from anjian_kernel import periodic, workdays
 from anjian_kernel.bus import Bus
 from anjian_kernel.database import TenantDatabases
 from anjian_kernel.interceptors import KernelInterceptor
@@ -108,6 +108,7 @@ class ServiceHost:
         tenant_jobs: TenantJobs,
     ) -> None:
         self._settings = settings
+        workdays.use_calendar(settings.holiday_calendar)
         self._name = name
         self._service_names = service_names
         self.databases = databases

@@ -1,5 +1,6 @@
 """Typed settings shared by every service, read from `ANJIAN_*` environment variables."""
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -8,6 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from anjian_kernel.auth import MAX_TOKEN_LIFETIME
 from anjian_kernel.tenancy import YUNNAN_PREFECTURES
+from anjian_kernel.workdays import YearArrangement, check_arrangements
 
 
 class KernelSettings(BaseSettings):
@@ -66,12 +68,33 @@ class KernelSettings(BaseSettings):
     outbox_purge_interval_seconds: float = Field(
         default=3600, gt=0, description="How often published outbox rows past retention go."
     )
+    holiday_calendar: Annotated[dict[int, YearArrangement], NoDecode] = Field(
+        default_factory=dict,
+        description="JSON: official holiday arrangements of years chinese-calendar does not "
+        'cover yet, {"2027": {"source": ..., "holidays": [...], "workdays": [...]}}.',
+    )
     clock_start: datetime | None = Field(
         default=None,
         description="Demo only: the simulated time at `clock_anchor` (real epoch seconds).",
     )
     clock_anchor: float | None = None
     clock_rate: float = Field(default=1.0, gt=0, description="Simulated seconds per real second.")
+
+    @field_validator("holiday_calendar", mode="before")
+    @classmethod
+    def _parse_calendar(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"not JSON: {error}") from error
+        return value
+
+    @field_validator("holiday_calendar")
+    @classmethod
+    def _consistent_calendar(cls, value: dict[int, YearArrangement]) -> dict[int, YearArrangement]:
+        check_arrangements(value)
+        return value
 
     @field_validator("tenants", mode="before")
     @classmethod
