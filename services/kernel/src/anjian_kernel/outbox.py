@@ -144,7 +144,7 @@ class OutboxRelay:
         self._signal.wake.clear()
 
     async def _publish_pending(self, driver: asyncpg.Connection) -> int:
-        """Publish one batch of unpublished events in commit order; returns how many.
+        """Publish one batch of unpublished events in id order; returns how many.
 
         It runs on the connection that holds the relay's lock: no pool checkout and no
         liveness probe per batch, which under load cost more than the batch itself. The
