@@ -168,7 +168,10 @@ class GradeBody(StrictBody):
     def to_proto(self, name: str) -> hazard_pb2.GradeHazardRequest:
         """The gRPC request."""
         request = hazard_pb2.GradeHazardRequest(
-            name=name, etag=self.etag, grade=self.grade.value, reason=self.reason
+            name=name,
+            etag=self.etag,
+            grade=hazard_pb2.HazardGrade.Value(self.grade),
+            reason=self.reason,
         )
         if self.criterion is not None:
             request.criterion.CopyFrom(

@@ -127,7 +127,7 @@ class CreditRecordDraft(StrictBody):
         """The protobuf CreditRecord."""
         return credit_pb2.CreditRecord(
             rule=self.rule,
-            kind=self.kind,
+            kind=credit_pb2.ConductKind.Value(self.kind or "CONDUCT_KIND_UNSPECIFIED"),
             source=self.source,
             source_document=self.source_document,
             description=self.description,
@@ -170,7 +170,7 @@ class ListingDraft(StrictBody):
         """The protobuf Listing."""
         return credit_pb2.Listing(
             credit_code=self.credit_code,
-            reason=self.reason.value,
+            reason=credit_pb2.ListingReason.Value(self.reason),
             penalty_document=self.penalty_document,
             deciding_department=self.deciding_department,
             facts_id=self.facts_id,
@@ -248,7 +248,7 @@ class BanDraft(StrictBody):
     def to_proto(self) -> credit_pb2.Ban:
         """The protobuf Ban."""
         ban = credit_pb2.Ban(
-            subject=self.subject,
+            subject=credit_pb2.Ban.Subject.Value(self.subject),
             display_name=self.display_name,
             credit_code=self.credit_code,
             scope=self.scope,

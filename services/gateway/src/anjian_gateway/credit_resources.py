@@ -7,36 +7,66 @@ and FastAPI drops every field they do not name, whatever the service sends.
 """
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from anjian.credit.v1 import credit_pb2
-from anjian_gateway.resources import CalendarDate, proto_enum
+from anjian_gateway.resources import CalendarDate, mirrors
 
-ConductKind = proto_enum(
-    credit_pb2.ConductKind, "ConductKind", "守信 (CONDUCT_KIND_GOOD) or 失信 (CONDUCT_KIND_BAD)."
-)
-ListingReason = proto_enum(
-    credit_pb2.ListingReason,
-    "ListingReason",
-    "Why an entity is listed as seriously dishonest (应急管理部令第11号, and the 2017 scheme).",
-)
-ListingState = proto_enum(
-    credit_pb2.ListingState,
-    "ListingState",
-    "On the list (ACTIVE), removed at the end of its term (EXPIRED) or by credit repair "
-    "(REPAIRED).",
-)
-RepairState = proto_enum(
-    credit_pb2.RepairApplication.State,
-    "RepairState",
-    "A credit-repair application: pending, approved, refused, or revoked for fraud.",
-)
-BanSubject = proto_enum(
-    credit_pb2.Ban.Subject,
-    "BanSubject",
-    "An individual (职业禁入) or an intermediary organisation (行业禁入).",
-)
+
+@mirrors(credit_pb2.ConductKind.DESCRIPTOR)
+class ConductKind(StrEnum):
+    """守信 (CONDUCT_KIND_GOOD) or 失信 (CONDUCT_KIND_BAD)."""
+
+    CONDUCT_KIND_UNSPECIFIED = "CONDUCT_KIND_UNSPECIFIED"
+    CONDUCT_KIND_GOOD = "CONDUCT_KIND_GOOD"
+    CONDUCT_KIND_BAD = "CONDUCT_KIND_BAD"
+
+
+@mirrors(credit_pb2.ListingReason.DESCRIPTOR)
+class ListingReason(StrEnum):
+    """Why an entity is listed as seriously dishonest (应急管理部令第11号, and the 2017 scheme)."""
+
+    LISTING_REASON_UNSPECIFIED = "LISTING_REASON_UNSPECIFIED"
+    LISTING_REASON_MAJOR_ACCIDENT = "LISTING_REASON_MAJOR_ACCIDENT"
+    LISTING_REASON_REPEATED_LARGER_ACCIDENTS = "LISTING_REASON_REPEATED_LARGER_ACCIDENTS"
+    LISTING_REASON_MULTIPLE_FINE = "LISTING_REASON_MULTIPLE_FINE"
+    LISTING_REASON_CONCEALED_ACCIDENT = "LISTING_REASON_CONCEALED_ACCIDENT"
+    LISTING_REASON_PRINCIPAL_FLED = "LISTING_REASON_PRINCIPAL_FLED"
+    LISTING_REASON_UNLICENSED_OPERATION = "LISTING_REASON_UNLICENSED_OPERATION"
+    LISTING_REASON_FALSE_CERTIFICATION = "LISTING_REASON_FALSE_CERTIFICATION"
+
+
+@mirrors(credit_pb2.ListingState.DESCRIPTOR)
+class ListingState(StrEnum):
+    """On the list (ACTIVE), removed at the end of its term (EXPIRED) or by credit repair
+    (REPAIRED)."""
+
+    LISTING_STATE_UNSPECIFIED = "LISTING_STATE_UNSPECIFIED"
+    LISTING_STATE_ACTIVE = "LISTING_STATE_ACTIVE"
+    LISTING_STATE_EXPIRED = "LISTING_STATE_EXPIRED"
+    LISTING_STATE_REPAIRED = "LISTING_STATE_REPAIRED"
+
+
+@mirrors(credit_pb2.RepairApplication.State.DESCRIPTOR)
+class RepairState(StrEnum):
+    """A credit-repair application: pending, approved, refused, or revoked for fraud."""
+
+    STATE_UNSPECIFIED = "STATE_UNSPECIFIED"
+    STATE_PENDING = "STATE_PENDING"
+    STATE_APPROVED = "STATE_APPROVED"
+    STATE_REFUSED = "STATE_REFUSED"
+    STATE_REVOKED = "STATE_REVOKED"
+
+
+@mirrors(credit_pb2.Ban.Subject.DESCRIPTOR)
+class BanSubject(StrEnum):
+    """An individual (职业禁入) or an intermediary organisation (行业禁入)."""
+
+    SUBJECT_UNSPECIFIED = "SUBJECT_UNSPECIFIED"
+    SUBJECT_INDIVIDUAL = "SUBJECT_INDIVIDUAL"
+    SUBJECT_INTERMEDIARY = "SUBJECT_INTERMEDIARY"
 
 
 class Enterprise(BaseModel):

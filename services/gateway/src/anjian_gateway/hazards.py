@@ -110,10 +110,10 @@ async def list_hazards(
         parent=_parent(prefecture),
         page_size=page_size,
         page_token=page_token,
-        state=state.value if state else None,
-        county_code=county_code,
-        enterprise_credit_code=enterprise_credit_code,
-        grade=grade.value if grade else None,
+        state=hazard_pb2.HazardState.Value(state or HazardState.HAZARD_STATE_UNSPECIFIED),
+        county_code=county_code or "",
+        enterprise_credit_code=enterprise_credit_code or "",
+        grade=hazard_pb2.HazardGrade.Value(grade or HazardGrade.HAZARD_GRADE_UNSPECIFIED),
         overdue_only=overdue_only,
     )
     return to_json(await service.call(service.hazards.ListHazards, request, caller, _LIST))

@@ -6,42 +6,70 @@ values by their proto names), so the OpenAPI document describes exactly what
 of the canonical proto JSON mapping: browsers are the gateway's main clients.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from google.protobuf import json_format
-from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 from pydantic import BaseModel, BeforeValidator, Field
 
 from anjian.common.v1 import audit_pb2
 from anjian.hazard.v1 import hazard_pb2
 
-
-def proto_enum(wrapper: EnumTypeWrapper, name: str, doc: str) -> type[StrEnum]:
-    """A StrEnum of a proto enum's value names, so the two never drift apart."""
-    names = [value.name for value in wrapper.DESCRIPTOR.values]
-    enum = StrEnum(name, [(value, value) for value in names])
-    enum.__doc__ = doc
-    return enum
+StrEnumT = TypeVar("StrEnumT", bound=type[StrEnum])
 
 
-HazardState = proto_enum(
-    hazard_pb2.HazardState,
-    "HazardState",
-    "Where a hazard stands in its closed loop: 登记 → 定级 → 整改 → 复查 → 验收 → 销号.",
-)
-HazardGrade = proto_enum(
-    hazard_pb2.HazardGrade,
-    "HazardGrade",
-    "一般事故隐患 (GENERAL) or 重大事故隐患 (MAJOR); UNSPECIFIED until graded.",
-)
-AuditOutcome = proto_enum(
-    audit_pb2.AuditRecord.Outcome,
-    "AuditOutcome",
-    "Whether an attempted change was applied or refused.",
-)
+def mirrors(proto: EnumDescriptor) -> Callable[[StrEnumT], StrEnumT]:
+    """Check at import that a StrEnum names exactly the values of a proto enum, in order.
+
+    The enums are written out, not built from the descriptor, so that type checkers see
+    their members; this check keeps the two from drifting apart.
+    """
+
+    def check(enum: StrEnumT) -> StrEnumT:
+        names = [value.name for value in proto.values]
+        members = [(member.name, member.value) for member in enum]
+        if members != [(name, name) for name in names]:
+            raise TypeError(f"{enum.__name__} does not mirror {proto.full_name}: {names}")
+        return enum
+
+    return check
+
+
+@mirrors(hazard_pb2.HazardState.DESCRIPTOR)
+class HazardState(StrEnum):
+    """Where a hazard stands in its closed loop: 登记 → 定级 → 整改 → 复查 → 验收 → 销号."""
+
+    HAZARD_STATE_UNSPECIFIED = "HAZARD_STATE_UNSPECIFIED"
+    HAZARD_STATE_REPORTED = "HAZARD_STATE_REPORTED"
+    HAZARD_STATE_GRADED = "HAZARD_STATE_GRADED"
+    HAZARD_STATE_RECTIFYING = "HAZARD_STATE_RECTIFYING"
+    HAZARD_STATE_AWAITING_REINSPECTION = "HAZARD_STATE_AWAITING_REINSPECTION"
+    HAZARD_STATE_AWAITING_ACCEPTANCE = "HAZARD_STATE_AWAITING_ACCEPTANCE"
+    HAZARD_STATE_ACCEPTED = "HAZARD_STATE_ACCEPTED"
+    HAZARD_STATE_CLOSED = "HAZARD_STATE_CLOSED"
+    HAZARD_STATE_DUPLICATE = "HAZARD_STATE_DUPLICATE"
+
+
+@mirrors(hazard_pb2.HazardGrade.DESCRIPTOR)
+class HazardGrade(StrEnum):
+    """一般事故隐患 (GENERAL) or 重大事故隐患 (MAJOR); UNSPECIFIED until graded."""
+
+    HAZARD_GRADE_UNSPECIFIED = "HAZARD_GRADE_UNSPECIFIED"
+    HAZARD_GRADE_GENERAL = "HAZARD_GRADE_GENERAL"
+    HAZARD_GRADE_MAJOR = "HAZARD_GRADE_MAJOR"
+
+
+@mirrors(audit_pb2.AuditRecord.Outcome.DESCRIPTOR)
+class AuditOutcome(StrEnum):
+    """Whether an attempted change was applied or refused."""
+
+    OUTCOME_UNSPECIFIED = "OUTCOME_UNSPECIFIED"
+    OUTCOME_APPLIED = "OUTCOME_APPLIED"
+    OUTCOME_REFUSED = "OUTCOME_REFUSED"
 
 
 def to_json(message: Message) -> dict[str, Any]:

@@ -113,8 +113,8 @@ async def list_self_inspection_returns(
         parent=f"prefectures/{prefecture}",
         page_size=page_size,
         page_token=page_token,
-        enterprise_credit_code=enterprise_credit_code,
-        month=month,
+        enterprise_credit_code=enterprise_credit_code or "",
+        month=month or "",
     )
     method = service.self_inspection.ListSelfInspectionReturns
     return to_json(await service.call(method, request, caller, _LIST))
