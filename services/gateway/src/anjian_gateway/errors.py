@@ -148,7 +148,9 @@ def _printable(text: str, limit: int = 200) -> str:
 def _rich_status(error: grpc.aio.AioRpcError) -> status_pb2.Status | None:
     """The `google.rpc.Status` in the trailers, or None when the service sent none."""
     try:
-        return rpc_status.from_call(error)
+        # types-grpcio-status types `from_call` for a sync `grpc.Call`; it reads only the
+        # code, details and trailers, which an `AioRpcError` has too.
+        return rpc_status.from_call(error)  # type: ignore[arg-type]
     except ValueError:
         # The trailer disagrees with the call's own code or message: trust the call.
         return None
