@@ -135,8 +135,10 @@ def grpc_serving(address: str) -> Callable[[], bool]:
 
     def probe() -> bool:
         with grpc.insecure_channel(address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
             try:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
+                # types-grpcio-health-checking declares no methods on `HealthStub`.
+                reply: health_pb2.HealthCheckResponse = stub.Check(  # type: ignore[attr-defined]
                     health_pb2.HealthCheckRequest(), timeout=1
                 )
             except grpc.RpcError:

@@ -47,7 +47,20 @@ DATE_LEAD = timedelta(days=2)
 LAST_OVERDUE_DEADLINE = LAST_DAY - timedelta(days=4)
 
 Reply = TypeVar("Reply", bound=Message)
-Request = TypeVar("Request", bound=Message)
+HazardChange = Callable[..., Awaitable[hazard_pb2.Hazard]]
+# The requests of the reviews, alike but for their type: a name, an etag and notes.
+ReviewRequest = (
+    type[hazard_pb2.ReinspectHazardRequest]
+    | type[hazard_pb2.AcceptHazardRequest]
+    | type[hazard_pb2.CloseHazardRequest]
+)
+# The requests that `_with_etag` copies: each has an etag to refresh.
+Etagged = TypeVar(
+    "Etagged",
+    hazard_pb2.GradeHazardRequest,
+    hazard_pb2.PlaceUnderListedSupervisionRequest,
+    hazard_pb2.AssignRectificationRequest,
+)
 
 
 @dataclass(frozen=True)
@@ -444,7 +457,7 @@ class CaseStory:
     async def _reviews(self, send_back_at: Review | None) -> bool:
         """Re-inspection, acceptance and closing; True if a review sent it back to resubmit."""
         hazards = self.driver.hazards
-        reviews = [
+        reviews: list[tuple[Review, HazardChange, ReviewRequest, str, tuple[str, str]]] = [
             (
                 Review.REINSPECTION,
                 hazards.ReinspectHazard,
@@ -503,8 +516,8 @@ class CaseStory:
 
     async def _review(
         self,
-        method: Callable[..., Awaitable[hazard_pb2.Hazard]],
-        request_type: type[Message],
+        method: HazardChange,
+        request_type: ReviewRequest,
         bearer: str,
         notes: str,
     ) -> bool:
@@ -517,7 +530,7 @@ class CaseStory:
 
     async def _change(
         self,
-        method: Callable[..., Awaitable[hazard_pb2.Hazard]],
+        method: HazardChange,
         build: Callable[[str], Message],
         bearer: str,
     ) -> bool:
@@ -550,10 +563,10 @@ class CaseStory:
         return False
 
 
-def _with_etag(request: Request) -> Callable[[str], Request]:
+def _with_etag(request: Etagged) -> Callable[[str], Etagged]:
     """A request builder that sets the etag on a copy of `request`."""
 
-    def build(etag: str) -> Request:
+    def build(etag: str) -> Etagged:
         copy = type(request)()
         copy.CopyFrom(request)
         copy.etag = etag

@@ -128,12 +128,12 @@ def criteria_by_kind(
             latest[standard.standard] = standard
     found: dict[str, list[Criterion]] = {}
     for kind, prefixes in catalogue.MAJOR_ITEM_PREFIXES.items():
-        standard = latest.get(catalogue.MAJOR_STANDARD[kind])
-        if standard is None:
+        served = latest.get(catalogue.MAJOR_STANDARD[kind])
+        if served is None:
             continue
         found[kind] = [
-            Criterion(standard.standard, standard.standard_version, item.item, item.text)
-            for item in standard.items
+            Criterion(served.standard, served.standard_version, item.item, item.text)
+            for item in served.items
             if item.item.startswith(prefixes)
         ]
     return {kind: criteria for kind, criteria in found.items() if criteria}

@@ -92,6 +92,7 @@ async def read_database(dsn: str) -> DatabaseSnapshot:
             )
     finally:
         await connection.close()
+    assert returns is not None  # an aggregate without GROUP BY always yields one row
     hazards = {}
     for row in rows:
         name = f"prefectures/{TENANT}/hazards/{row['id']}"
@@ -211,9 +212,9 @@ def verify(
         f"returns filed for {RETURN_MONTH}": (activity.returns, snapshot.returns),
         "hazards cited by returns": (activity.cited, snapshot.cited),
     }
-    for what, (done, stored) in driver_counts.items():
-        if done != stored:
-            problems.append(f"{what}: the driver counted {done}, the database holds {stored}")
+    for what, (done, held) in driver_counts.items():
+        if done != held:
+            problems.append(f"{what}: the driver counted {done}, the database holds {held}")
     return problems[:MOST_PROBLEMS_SHOWN] + (
         [f"... and {len(problems) - MOST_PROBLEMS_SHOWN} more"]
         if len(problems) > MOST_PROBLEMS_SHOWN
