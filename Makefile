@@ -41,7 +41,7 @@ proto-deps: setup ## copy the googleapis protos we import into build/proto-deps 
 	cd "$$googleapis" && find google/type google/rpc google/api -name '*.proto' \
 		-exec cp --parents {} $(CURDIR)/$(PROTO_DEPS) \;
 
-lint: setup proto-deps ## ruff check and format, buf lint, mypy --strict (kernel, hazard, credit, operator)
+lint: setup proto-deps ## ruff check and format, buf lint, mypy --strict on every hand-written package
 	$(UV) run ruff check
 	$(UV) run ruff format --check
 	$(UV) run buf lint
