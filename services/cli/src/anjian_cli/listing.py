@@ -57,25 +57,43 @@ def reference_data(
 
 
 def endpoint_table(stack: Stack) -> Table:
-    """One row per listening part of the stack."""
-    table = Table(title="Anjian is running", title_justify="left")
-    table.add_column("part")
-    table.add_column("listens on")
-    table.add_column("notes")
+    """One row per listening part of the stack, with where it keeps its data.
+
+    Addresses and paths are never cut short, not even in the 80 columns rich assumes when the
+    output is no terminal (`make up > log`): their column is as wide as its widest entry,
+    and the other two columns wrap or fold to make room.
+    """
     databases = stack.postgres.url_for("anjian_<tenant>").replace("+asyncpg", "")
-    table.add_row("PostgreSQL", databases, f"data {stack.postgres.data_dir}")
-    table.add_row("NATS JetStream", stack.nats.url, f"store {stack.nats.store_dir}")
-    table.add_row("NATS monitor", stack.nats.monitor_url, "/healthz /varz /jsz")
-    table.add_row("hazard gRPC", stack.hazard_address, "health, reflection")
-    table.add_row("credit gRPC", stack.credit_address, "health, reflection")
-    table.add_row("gateway HTTP", stack.gateway_url, "/readyz /healthz")
-    table.add_row("OpenAPI", f"{stack.gateway_url}/openapi.json", f"{stack.gateway_url}/docs")
-    table.add_row(
-        "public credit page", f"{stack.gateway_url}/public/credit", "严重失信主体名单查询"
-    )
-    table.add_row("logs", str(stack.logs_dir), ", ".join(sorted(_log_names(stack))))
-    table.add_row("tenants", ", ".join(stack.options.tenants), "")
+    gateway = stack.gateway_url
+    rows = [
+        ("PostgreSQL", databases, f"data in {_within(stack, stack.postgres.data_dir)}"),
+        ("NATS JetStream", stack.nats.url, f"store in {_within(stack, stack.nats.store_dir)}"),
+        ("NATS monitor", stack.nats.monitor_url, "/healthz /varz /jsz"),
+        ("hazard gRPC", stack.hazard_address, "health, reflection"),
+        ("credit gRPC", stack.credit_address, "health, reflection"),
+        ("gateway HTTP", gateway, "/readyz /healthz"),
+        ("OpenAPI", f"{gateway}/openapi.json", ""),
+        ("API docs", f"{gateway}/docs", "Swagger UI"),
+        ("public credit page", f"{gateway}/public/credit", "严重失信主体名单查询"),
+        ("data", str(stack.data_dir), ""),
+        ("logs", str(stack.logs_dir), ", ".join(sorted(_log_names(stack)))),
+        ("tenants", ", ".join(stack.options.tenants), ""),
+    ]
+    table = Table(title="Anjian is running", title_justify="left")
+    table.add_column("part", overflow="fold")
+    widest = max(len(address) for _, address, _ in rows)
+    table.add_column("listens on", no_wrap=True, min_width=widest)
+    table.add_column("notes", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def _within(stack: Stack, path: Path) -> str:
+    """`path` relative to the data directory, which has its own row."""
+    return (
+        f"{path.relative_to(stack.data_dir)}/" if path.is_relative_to(stack.data_dir) else str(path)
+    )
 
 
 def _log_names(stack: Stack) -> list[str]:
