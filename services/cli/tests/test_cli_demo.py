@@ -53,6 +53,13 @@ def test_small_demo_closes_hazards_and_matches_the_database(tmp_path: Path) -> N
     assert count(output, "reported") == count(output, "hazards reported") > 0
     assert count(output, "monthly returns filed for 2026-10") == 30
 
+    # The progress bar stops with the month; the report counts the month's calls alike, and
+    # the credit steps' calls after it on a row of their own.
+    in_month = re.search(r"│ gRPC calls in the month \(stale-etag retries\)\s+│\s+(\d+) \(", output)
+    assert in_month, output
+    assert re.findall(r"(\d+) calls in the month ·", output)[-1] == in_month.group(1)
+    assert count(output, "gRPC calls after it, for credit") > 0
+
     # Every event the rule table names got its record (the check compares them per rule).
     recorded = re.search(r"credit matches the database: (\d+) credit records", output)
     assert recorded, output

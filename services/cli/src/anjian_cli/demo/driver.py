@@ -78,6 +78,9 @@ class Activity:
     """What the driver has done so far."""
 
     calls: int = 0
+    """Every call, the credit steps after the month included."""
+    month_calls: int = 0
+    """Of those, the calls made within the month, as its progress bar ended."""
     checklists: int = 0
     returns: int = 0
     cited: int = 0

@@ -218,6 +218,7 @@ async def _play(stack: Stack, plan: MonthPlan, options: DemoOptions, console: Co
             after_month = timedelta(seconds=2 * scan_interval(clock.rate) * clock.rate)
             await clock.until(MONTH_END + after_month)
             ticking.cancel()
+            driver.activity.month_calls = driver.activity.calls
             _update(progress, month, calls, clock, driver, consumer)
 
         as_of = clock.now()
@@ -287,7 +288,7 @@ def _update(
     progress.update(
         calls,
         description=(
-            f"{activity.calls} calls · {activity.reported} hazards · "
+            f"{activity.calls} calls in the month · {activity.reported} hazards · "
             f"{len(consumer.events)} events · {len(activity.failures)} failures"
         ),
     )
