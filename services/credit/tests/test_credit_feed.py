@@ -68,10 +68,14 @@ async def test_the_feed_with_a_cursor_misses_and_repeats_nothing_under_concurren
     assert all(change.credit_record.public for change in seen if change.credit_record.name)
 
 
-async def test_a_cursor_the_feed_did_not_issue_is_refused(inspector: Caller) -> None:
+@pytest.mark.parametrize(
+    "cursor", ["abc", "-1", "9223372036854775808", "99999999999999999999", "1e3", "٣"]
+)
+async def test_a_cursor_the_feed_did_not_issue_is_refused(inspector: Caller, cursor: str) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await inspector.public.ListCreditChanges(
-            credit_pb2.ListCreditChangesRequest(parent=inspector.parent, cursor="abc"),
+            credit_pb2.ListCreditChangesRequest(parent=inspector.parent, cursor=cursor),
             metadata=inspector.metadata,
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "cursor" in refused.value.details()

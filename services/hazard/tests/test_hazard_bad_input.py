@@ -328,3 +328,25 @@ async def test_a_page_token_from_another_callers_scope_is_refused(
             )
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "page_token" in violations_of(refused.value)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        '{"o": 1e999, "q": "x"}',
+        '{"o": 2.5, "q": "x"}',
+        '{"o": "7", "q": "x"}',
+        '[{"o": 1, "q": "x"}]',
+        "[" * 3000 + "]" * 3000,
+    ],
+    ids=["infinite-offset", "fractional-offset", "text-offset", "not-an-object", "deep-nesting"],
+)
+async def test_a_forged_page_token_is_invalid_argument(inspector: Caller, forged: str) -> None:
+    token = base64.urlsafe_b64encode(forged.encode()).decode()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await inspector.hazards.ListHazards(
+            hazard_pb2.ListHazardsRequest(parent=f"prefectures/{KUNMING}", page_token=token),
+            metadata=inspector.metadata,
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_token" in violations_of(refused.value)

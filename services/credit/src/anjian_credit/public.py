@@ -18,6 +18,9 @@ from anjian_kernel.errors import FieldViolation, InvalidArgument, Violations
 from anjian_kernel.identifiers import normalise_credit_code
 from anjian_kernel.resources import check_parent
 
+MAX_SEQUENCE = 2**63 - 1
+"""The largest sequence number a change can have (a PostgreSQL bigint)."""
+
 MIN_QUERY = 2
 
 
@@ -114,14 +117,11 @@ class PublicCredit:
         check_parent(principal, request.parent)
         after = 0
         if request.cursor:
-            try:
-                after = int(request.cursor)
-            except ValueError as error:
-                raise InvalidArgument(
-                    [FieldViolation("cursor", "not a cursor this feed issued")]
-                ) from error
-            if after < 0:
+            # A sequence number as the feed wrote it: ASCII digits within a bigint.
+            cursor = request.cursor
+            if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_SEQUENCE):
                 raise InvalidArgument([FieldViolation("cursor", "not a cursor this feed issued")])
+            after = int(cursor)
         if request.page_size < 0:
             raise InvalidArgument([FieldViolation("page_size", "must not be negative")])
         size = min(request.page_size or 100, 1000)

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import jwt
 
-from anjian_kernel.errors import PermissionDenied, Unauthenticated
+from anjian_kernel.errors import PermissionDenied, Unauthenticated, is_unprintable
 from anjian_kernel.tenancy import YUNNAN_PREFECTURES, prefecture_of_county
 
 _ALGORITHM = "HS256"
@@ -102,6 +102,11 @@ def _verify(secret: str, token: str, max_lifetime: timedelta) -> tuple[Principal
         role = Role(claims["role"])
     except (jwt.PyJWTError, ValueError) as error:
         raise Unauthenticated(f"invalid token: {error}") from error
+    if not all(isinstance(claims[name], int | float) for name in ("iat", "exp")):
+        raise Unauthenticated("invalid token: iat and exp must be numbers")
+    texts = [claims["sub"], claims.get("county"), claims.get("enterprise")]
+    if any(isinstance(text, str) and is_unprintable(text) for text in texts):
+        raise Unauthenticated("token claims contain a control character")
     if claims["exp"] - claims["iat"] > max_lifetime.total_seconds():
         hours = max_lifetime.total_seconds() / 3600
         raise Unauthenticated(f"token is valid for longer than {hours:g} hours after its issue")

@@ -156,6 +156,11 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u
 no record needs them, NUL breaks PostgreSQL, and the rest can disguise text in reports."""
 
 
+def is_unprintable(text: str) -> bool:
+    """Whether `text` holds a control character (but tab and line breaks) or a bidi override."""
+    return _UNPRINTABLE.search(text) is not None
+
+
 def unprintable_character_violations(message: Message, prefix: str = "") -> list[FieldViolation]:
     """Every string field of a request that holds a control character or a bidi override."""
     found: list[FieldViolation] = []
@@ -164,7 +169,7 @@ def unprintable_character_violations(message: Message, prefix: str = "") -> list
         values = list(value) if field.is_repeated else [value]
         if field.type == field.TYPE_STRING:
             reason = "contains a control character"
-            found += [FieldViolation(path, reason) for text in values if _UNPRINTABLE.search(text)]
+            found += [FieldViolation(path, reason) for text in values if is_unprintable(text)]
         elif field.message_type is not None and not field.message_type.GetOptions().map_entry:
             for index, item in enumerate(values):
                 suffix = f"[{index}]" if field.is_repeated else ""

@@ -33,12 +33,14 @@ def page_of(page_size: int, page_token: str, query: object, *, default: int, max
         return Page(size, 0)
     try:
         decoded = json.loads(base64.urlsafe_b64decode(page_token.encode()))
-        offset = int(decoded["o"])
-        fingerprint = str(decoded["q"])
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, RecursionError) as error:
         raise InvalidArgument(
             [FieldViolation("page_token", "not a token this API issued")]
         ) from error
+    offset = decoded.get("o") if isinstance(decoded, dict) else None
+    fingerprint = decoded.get("q") if isinstance(decoded, dict) else None
+    if type(offset) is not int or not isinstance(fingerprint, str):
+        raise InvalidArgument([FieldViolation("page_token", "not a token this API issued")])
     if fingerprint != _fingerprint(query) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidArgument(
             [FieldViolation("page_token", "belongs to another query or another caller's scope")]
