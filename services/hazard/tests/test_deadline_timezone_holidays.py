@@ -13,6 +13,7 @@ from hazard_support import KUNMING, Caller, HazardStack, hazard_events
 from anjian.events.v1.hazard_events_pb2 import HazardEvent
 from anjian.hazard.v1 import hazard_pb2
 from anjian_kernel.clock import CHINA_STANDARD_TIME
+from anjian_kernel.workdays import YearArrangement, use_calendar
 
 
 @pytest.fixture
@@ -186,3 +187,38 @@ async def test_late_submission_is_marked_overdue_before_it_is_submitted(
         HazardEvent.Kind.KIND_OVERDUE,
         HazardEvent.Kind.KIND_RECTIFICATION_SUBMITTED,
     ]
+
+
+@pytest.mark.parametrize("working_days", [300, 400])
+async def test_working_days_reaching_past_a_year_are_refused(
+    stack: HazardStack, inspector: Caller, working_days: int
+) -> None:
+    hazard = await inspector.report()
+    hazard = await inspector.hazards.GradeHazard(
+        hazard_pb2.GradeHazardRequest(
+            name=hazard.name, etag=hazard.etag, grade=hazard_pb2.HAZARD_GRADE_GENERAL
+        ),
+        metadata=inspector.metadata,
+    )
+    stack.clock.instant = datetime(2026, 9, 30, 10, 0, tzinfo=CHINA_STANDARD_TIME)
+    # A year the package lacks, invented for the test, so 300 working days can be counted.
+    invented = YearArrangement(source="test data", holidays=frozenset(), workdays=frozenset())
+    use_calendar({2027: invented})
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await inspector.hazards.AssignRectification(
+                hazard_pb2.AssignRectificationRequest(
+                    name=hazard.name,
+                    etag=hazard.etag,
+                    working_days=working_days,
+                    measures="整改",
+                    responsible_person="王五",
+                ),
+                metadata=inspector.metadata,
+            )
+    finally:
+        use_calendar({})
+
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "working_days" in refused.value.details()
+    assert "more than a year ahead" in refused.value.details()

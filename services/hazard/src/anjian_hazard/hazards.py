@@ -854,11 +854,17 @@ def rectification_deadline(
         elif deadline > today + MAX_DEADLINE_AHEAD:
             violations.add("deadline", f"{deadline} is more than a year ahead")
         return deadline
+    if request.working_days > MAX_DEADLINE_AHEAD.days:
+        violations.add("working_days", "more than a year ahead")
+        return None
     try:
-        return add_working_days(today, request.working_days)
+        deadline = add_working_days(today, request.working_days)
     except CalendarUnknownError as error:
         violations.add("working_days", str(error))
         return None
+    if deadline > today + MAX_DEADLINE_AHEAD:
+        violations.add("working_days", f"ends on {deadline}, more than a year ahead")
+    return deadline
 
 
 def original_of(principal: Principal, request: hazard_pb2.MarkDuplicateHazardRequest) -> uuid.UUID:
