@@ -3,25 +3,25 @@
 import io
 from pathlib import Path
 
-from rich.console import Console
-
-from anjian_cli.listing import endpoint_table
+from anjian_cli.listing import LOG_WIDTH, endpoint_table, stack_console
 from anjian_cli.stack import Stack, StackOptions
+from anjian_kernel.tenancy import YUNNAN_PREFECTURES
 
 
-def _rendered(stack: Stack, width: int) -> str:
+def _rendered(stack: Stack) -> str:
+    """The table as `anjian up` prints it into a log file."""
     out = io.StringIO()
-    console = Console(file=out, width=width)
+    console = stack_console(out)
     assert not console.is_terminal
     console.print(endpoint_table(stack))
     return out.getvalue()
 
 
 def test_a_log_file_gets_every_address_in_full(tmp_path: Path) -> None:
-    stack = Stack(StackOptions(data_dir=tmp_path / "stack", tenants=["530100", "530300"]))
+    tenants = sorted(YUNNAN_PREFECTURES)
+    stack = Stack(StackOptions(data_dir=tmp_path / "stack", tenants=tenants))
 
-    # 80 columns: what rich assumes for output that is no terminal (`make up > log`).
-    output = _rendered(stack, 80)
+    output = _rendered(stack)
 
     postgres = stack.postgres.url_for("anjian_<tenant>").replace("+asyncpg", "")
     addresses = [
@@ -39,5 +39,11 @@ def test_a_log_file_gets_every_address_in_full(tmp_path: Path) -> None:
     lines = output.splitlines()
     for address in addresses:
         assert any(address in line for line in lines), f"{address} not whole in:\n{output}"
+    for part, address in [
+        ("hazard gRPC", stack.hazard_address),
+        ("credit gRPC", stack.credit_address),
+    ]:
+        assert any(part in line and address in line for line in lines), output
+    assert all(code in output for code in tenants)
     assert "…" not in output
-    assert max(len(line) for line in lines) <= 80
+    assert max(len(line) for line in lines) <= LOG_WIDTH

@@ -85,3 +85,11 @@ def test_missing_secret_says_to_run_up(tmp_path: Path, monkeypatch: pytest.Monke
 
     assert result.exit_code == 1
     assert "anjian up" in result.output
+
+
+def test_a_lifetime_beyond_ten_years_is_a_usage_error(data_dir: Path) -> None:
+    result = runner.invoke(app, ["token", "--hours", "999999999", "--data-dir", str(data_dir)])
+
+    assert result.exit_code == 2
+    assert "--hours" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -3,9 +3,10 @@
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import grpc
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -56,15 +57,28 @@ def reference_data(
     )
 
 
+LOG_WIDTH = 200
+"""Columns of output that is no terminal (`make up > log`), where nothing needs cutting."""
+
+
+def stack_console(file: IO[str] | None = None) -> Console:
+    """Where `anjian up` prints: the terminal at its width, a file or pipe at LOG_WIDTH.
+
+    rich assumes 80 columns for output that is no terminal, which would cut addresses
+    and paths short in a log.
+    """
+    console = Console(file=file)
+    return console if console.is_terminal else Console(file=file, width=LOG_WIDTH)
+
+
 def endpoint_table(stack: Stack) -> Table:
     """One row per listening part of the stack, with where it keeps its data.
 
-    Addresses and paths are never cut short, not even in the 80 columns rich assumes when the
-    output is no terminal (`make up > log`): their column is as wide as its widest entry,
-    and the other two columns wrap or fold to make room.
+    Labels and addresses never wrap; the notes (the served tenants among them) fold.
     """
     databases = stack.postgres.url_for("anjian_<tenant>").replace("+asyncpg", "")
     gateway = stack.gateway_url
+    tenants = stack.options.tenants
     rows = [
         ("PostgreSQL", databases, f"data in {_within(stack, stack.postgres.data_dir)}"),
         ("NATS JetStream", stack.nats.url, f"store in {_within(stack, stack.nats.store_dir)}"),
@@ -77,12 +91,11 @@ def endpoint_table(stack: Stack) -> Table:
         ("public credit page", f"{gateway}/public/credit", "严重失信主体名单查询"),
         ("data", str(stack.data_dir), ""),
         ("logs", str(stack.logs_dir), ", ".join(sorted(_log_names(stack)))),
-        ("tenants", ", ".join(stack.options.tenants), ""),
+        ("tenants", f"{len(tenants)} prefectures", ", ".join(tenants)),
     ]
     table = Table(title="Anjian is running", title_justify="left")
-    table.add_column("part", overflow="fold")
-    widest = max(len(address) for _, address, _ in rows)
-    table.add_column("listens on", no_wrap=True, min_width=widest)
+    table.add_column("part", no_wrap=True)
+    table.add_column("listens on", no_wrap=True)
     table.add_column("notes", overflow="fold")
     for row in rows:
         table.add_row(*row)

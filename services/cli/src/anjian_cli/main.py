@@ -18,6 +18,7 @@ from anjian_cli.listing import (
     fetch_standards,
     reference_data,
     reference_table,
+    stack_console,
     usage,
 )
 from anjian_cli.secret import SecretError, load_secret
@@ -33,6 +34,8 @@ app = typer.Typer(
 )
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+TOKEN_HOURS_AT_MOST = 10 * 366 * 24
+"""Ten years: more than any deployment should allow (services refuse 90 days by default)."""
 INTERRUPTED = 130
 """The shell's exit code for a command stopped by Ctrl-C."""
 
@@ -99,8 +102,8 @@ def up(
     grpc_port: Annotated[int, typer.Option(help="Hazard gRPC port; 0 picks a free one.")] = 0,
     http_port: Annotated[int, typer.Option(help="Gateway HTTP port; 0 picks a free one.")] = 0,
 ) -> None:
-    """Start PostgreSQL, NATS, the hazard service and the gateway; run until Ctrl-C."""
-    console = Console()
+    """Start PostgreSQL, NATS, the hazard and credit services and the gateway; run until Ctrl-C."""
+    console = stack_console()
     options = StackOptions(
         data_dir=data_dir,
         tenants=_tenant_list(tenants),
@@ -133,6 +136,7 @@ def token(
         int,
         typer.Option(
             min=1,
+            max=TOKEN_HOURS_AT_MOST,
             help="How long the token is valid; services refuse tokens valid for longer than "
             "their ANJIAN_TOKEN_MAX_LIFETIME_HOURS (2160, 90 days, unless set).",
         ),
