@@ -184,8 +184,17 @@ def test_the_setting_never_overrides_a_year_the_package_knows() -> None:
             '{"2027": {"source": "x", "holidays": ["2027-01-09"], "workdays": ["2027-01-09"]}}',
             "a holiday and a working day",
         ),
+        ('{"99999": {"source": "x", "holidays": [], "workdays": []}}', "this century"),
+        ('{"2027": {"source": "x", "holidays": [], "workdays": ["2027-01-11"]}}', "a weekday"),
     ],
-    ids=["not-json", "no-source", "day-of-another-year", "day-in-both-lists"],
+    ids=[
+        "not-json",
+        "no-source",
+        "day-of-another-year",
+        "day-in-both-lists",
+        "year-99999",
+        "weekday-as-workday",
+    ],
 )
 def test_a_bad_holiday_calendar_is_refused_naming_the_setting(calendar: str, reason: str) -> None:
     with pytest.raises(ValidationError, match=reason) as refused:

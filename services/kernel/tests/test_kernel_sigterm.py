@@ -77,8 +77,21 @@ async def test_sigterm_drains_and_exits_zero(
         ({}, "ANJIAN_TOKEN_SECRET"),
         ({"token_secret": SECRET, "tenants": "530100,110100"}, "ANJIAN_TENANTS"),
         ({"token_secret": SECRET, "grpc_port": "not-a-port"}, "ANJIAN_GRPC_PORT"),
+        ({"token_secret": " " * 40}, "ANJIAN_TOKEN_SECRET: Value error, at least 32"),
+        ({"token_secret": "short"}, "ANJIAN_TOKEN_SECRET: Value error, at least 32"),
+        (
+            {"token_secret": SECRET, "holiday_calendar": '{"2027": {"holidays": []}}'},
+            "ANJIAN_HOLIDAY_CALENDAR: 2027.source: Field required",
+        ),
     ],
-    ids=["no-token-secret", "tenant-outside-yunnan", "port-not-a-number"],
+    ids=[
+        "no-token-secret",
+        "tenant-outside-yunnan",
+        "port-not-a-number",
+        "blank-token-secret",
+        "short-token-secret",
+        "calendar-year-without-source",
+    ],
 )
 def test_bad_settings_exit_2_naming_the_variable(
     missing_or_wrong: dict[str, str], variable: str

@@ -65,8 +65,12 @@ def serve_process(
         settings = settings_type()
     except ValidationError as error:
         for problem in error.errors():
-            variable = "ANJIAN_" + "_".join(str(part) for part in problem["loc"]).upper()
-            print(f"anjian-{service}: {variable}: {problem['msg']}", file=sys.stderr)
+            # The variable, then where inside its value (a JSON setting's keys), if anywhere.
+            field, *inside = (str(part) for part in problem["loc"])
+            where = f"ANJIAN_{field.upper()}"
+            if inside:
+                where += ": " + ".".join(inside)
+            print(f"anjian-{service}: {where}: {problem['msg']}", file=sys.stderr)
         sys.exit(2)
     setup_logging(settings.log_level, settings.log_format, service)
     setup_telemetry(settings, f"anjian-{service}")

@@ -11,6 +11,9 @@ from anjian_kernel.auth import MAX_TOKEN_LIFETIME
 from anjian_kernel.tenancy import YUNNAN_PREFECTURES
 from anjian_kernel.workdays import YearArrangement, check_arrangements
 
+MIN_SECRET_LENGTH = 32
+"""HS256 wants a key at least as long as its 256-bit hash."""
+
 
 class KernelSettings(BaseSettings):
     """What every Anjian service needs to run. Defaults run on one machine."""
@@ -36,6 +39,7 @@ class KernelSettings(BaseSettings):
         description="Comma-separated prefecture codes this deployment serves.",
     )
     token_secret: SecretStr = Field(description="HS256 secret that signs caller tokens.")
+
     token_max_lifetime_hours: float = Field(
         default=MAX_TOKEN_LIFETIME.total_seconds() / 3600,
         gt=0,
@@ -79,6 +83,13 @@ class KernelSettings(BaseSettings):
     )
     clock_anchor: float | None = None
     clock_rate: float = Field(default=1.0, gt=0, description="Simulated seconds per real second.")
+
+    @field_validator("token_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().strip()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"at least {MIN_SECRET_LENGTH} characters that are not spaces")
+        return value
 
     @field_validator("holiday_calendar", mode="before")
     @classmethod

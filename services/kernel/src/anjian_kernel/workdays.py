@@ -38,8 +38,13 @@ _supplement: dict[int, YearArrangement] = {}
 
 
 def check_arrangements(years: Mapping[int, YearArrangement]) -> None:
-    """Refuse arrangements that list a day of another year, or a day as both kinds."""
+    """Refuse arrangements of an unlikely year, or that list a day of another year, a day
+    as both kinds, or a weekday as a weekend day worked."""
     for year, arrangement in years.items():
+        if not 2000 <= year <= 2099:
+            raise ValueError(f"{year} is not a year of this century")
+        if weekday := sorted(day for day in arrangement.workdays if day.weekday() < 5):
+            raise ValueError(f"{year}: {weekday[0]} is a weekday; workdays lists weekend days")
         days = arrangement.holidays | arrangement.workdays
         if stray := sorted(day for day in days if day.year != year):
             raise ValueError(f"{year} lists a day of another year, {stray[0]}")
