@@ -95,8 +95,8 @@ instead of meeting them one install at a time.
 {{- if and (include "anjian.enabled" (dict "root" . "name" "credit")) (not $personKey.existingSecret) -}}
 {{- if not $personKey.salt -}}
 {{- $errors = append $errors "components.credit is enabled: set personKey.existingSecret or personKey.salt (16 characters or more)" -}}
-{{- else if not (regexMatch "(?s)^.{16,}$" $personKey.salt) -}}
-{{- $errors = append $errors "personKey.salt is shorter than 16 characters" -}}
+{{- else if not (regexMatch "(?s)^.{16,}$" (trim $personKey.salt)) -}}
+{{- $errors = append $errors "personKey.salt is shorter than 16 characters (spaces around it not counted)" -}}
 {{- else -}}
 {{- /* A new salt would orphan every key made with the old one; lookup is empty in `helm template`. */}}
 {{- $secret := include "anjian.personKeySecret" . -}}

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from anjian.credit.v1 import credit_pb2, credit_pb2_grpc
 from anjian_credit import consumer
@@ -27,15 +27,25 @@ SERVICE_NAMES = [
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+MIN_SALT_LENGTH = 16
+
+
 class CreditSettings(KernelSettings):
     """Settings of the credit service."""
 
     person_key_salt: SecretStr = Field(
-        min_length=16,
+        min_length=MIN_SALT_LENGTH,
         description="Secret salt of the hash that stands for a banned individual's ID number. "
         "Required: a default would make the hashes guessable from the public ID-number space.",
     )
     expiry_scan_interval_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("person_key_salt")
+    @classmethod
+    def _salt_of_substance(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().strip()) < MIN_SALT_LENGTH:
+            raise ValueError(f"at least {MIN_SALT_LENGTH} characters that are not spaces")
+        return value
 
 
 def build(settings: CreditSettings, clock: Clock | None = None) -> ServiceHost:
