@@ -207,6 +207,8 @@ async def test_a_page_token_from_another_query_is_refused(inspector: Caller) -> 
         ({"location": "\x00"}, "hazard.location"),
         ({"title": "\x1b[31m红色标题"}, "hazard.title"),
         ({"description": "看起来正常\u202e文字反转"}, "hazard.description"),
+        ({"title": "配电柜接地\x1f"}, "hazard.title"),
+        ({"location": "\x1c一号车间"}, "hazard.location"),
     ],
 )
 async def test_control_characters_are_refused_by_name(

@@ -79,13 +79,16 @@ class KernelInterceptor(grpc.aio.ServerInterceptor):
         return None
 
     def _admit(self, request: Any, context: ServicerContext, method: str) -> None:
-        """Before any handler: authenticate, trim the strings, refuse what no database stores."""
+        """Before any handler: authenticate, refuse what no database stores, trim the strings.
+
+        Refused before trimmed, since str.strip takes some control characters for spaces.
+        """
         self._authenticate(context, method)
         if isinstance(request, Message):
-            trim_strings(request)
             unprintable = unprintable_character_violations(request)
             if unprintable:
                 raise InvalidArgument(unprintable)
+            trim_strings(request)
 
     def _authenticate(self, context: ServicerContext, method: str) -> None:
         principal = self._tokens.verify(bearer_token(context.invocation_metadata()))
